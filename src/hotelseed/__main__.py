@@ -1,0 +1,3 @@
+from hotelseed.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Domain-free machinery: random streams, ids, tables as columns, database access, bulk loading."""

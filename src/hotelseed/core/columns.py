@@ -1,0 +1,78 @@
+"""A table's rows as columns: the unit that generators produce and loaders consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Columns:
+    """Named, equal-length columns (NumPy arrays, or object arrays where a value may be None)."""
+
+    table: str
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return 0 if not self.data else len(next(iter(self.data.values())))
+
+    def __setitem__(self, name: str, values) -> None:
+        arr = values if isinstance(values, np.ndarray) else _as_array(values)
+        if self.data and len(arr) != len(self):
+            raise ValueError(f"{self.table}.{name}: {len(arr)} values for {len(self)} rows")
+        self.data[name] = arr
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.data[name]
+
+    def take(self, index: np.ndarray) -> "Columns":
+        return Columns(self.table, {k: v[index] for k, v in self.data.items()})
+
+    def chunks(self, size: int):
+        n = len(self)
+        for start in range(0, n, size):
+            yield Columns(self.table, {k: v[start : start + size] for k, v in self.data.items()})
+
+    @staticmethod
+    def concat(table: str, parts: list["Columns"]) -> "Columns":
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Columns(table)
+        keys = list(parts[0].data)
+        return Columns(table, {k: _concat([p.data[k] for p in parts]) for k in keys})
+
+
+def _as_array(values) -> np.ndarray:
+    values = list(values)
+    if any(v is None for v in values) or any(isinstance(v, (str, dict, list)) for v in values[:1]):
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+    return np.asarray(values)
+
+
+def _concat(arrays: list[np.ndarray]) -> np.ndarray:
+    if any(a.dtype == object for a in arrays):
+        return np.concatenate([a.astype(object) for a in arrays])
+    return np.concatenate(arrays)
+
+
+def obj(n: int, fill=None) -> np.ndarray:
+    arr = np.empty(n, dtype=object)
+    arr[:] = [fill] * n if not isinstance(fill, (list, dict)) else [fill] * n
+    return arr
+
+
+def where_obj(mask: np.ndarray, values, other=None) -> np.ndarray:
+    """An object column: values where mask, else `other` (None = SQL NULL)."""
+    out = np.empty(len(mask), dtype=object)
+    out[:] = other
+    vals = np.asarray(values)
+    if vals.ndim == 0:
+        out[mask] = vals.item()
+    else:
+        out[mask] = vals[mask] if vals.dtype != object else vals[mask]
+    if vals.dtype.kind in "iu":
+        out[mask] = [int(v) for v in vals[mask]]
+    return out

@@ -1,0 +1,89 @@
+"""Connecting to the target database: URL resolution, engines, one transaction, credential redaction."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from hotelseed.core.errors import DatabaseStateError, UsageError
+
+DEFAULT_SQLITE_FILE = "hotelseed.db"
+
+
+def resolve_url(database_url: str | None) -> str:
+    """--database-url, else DATABASE_URL, else an embedded SQLite file in the working directory."""
+    url = database_url or os.environ.get("DATABASE_URL") or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(f"not a database URL: {redact(url)!r}") from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+            raise UsageError(f"unsupported SQLite driver {parsed.drivername!r}; use sqlite:///PATH")
+        if not parsed.database or parsed.database == ":memory:":
+            raise UsageError("an in-memory SQLite database would vanish after the run; give a file path")
+    else:
+        raise UsageError(f"unsupported database {backend!r}: use postgresql://… or sqlite:///PATH")
+    return parsed.render_as_string(hide_password=False)
+
+
+def redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:***@", url)
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            # Take transaction control from the sqlite3 module (SQLAlchemy docs, "Serializable isolation /
+            # Savepoints / Transactional DDL" for pysqlite), so DDL and DML share one BEGIN ... COMMIT.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA busy_timeout = 30000")
+            cur.execute("PRAGMA cache_size = -262144")  # 256 MiB page cache for bulk loads
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # IMMEDIATE takes the write lock up front: a second writer waits or fails, never interleaves.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 10})
+
+
+def dialect_name(conn_or_engine) -> str:
+    return conn_or_engine.dialect.name
+
+
+def check_reachable(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # driver errors vary; the user needs one line
+        raise DatabaseStateError(
+            f"cannot connect to {redact(str(engine.url.render_as_string(hide_password=False)))}: "
+            f"{_first_line(exc)}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__

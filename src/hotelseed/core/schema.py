@@ -1,0 +1,47 @@
+"""The declarative base and the column types every module uses. No hotel words here."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Money(sa.types.TypeDecorator):
+    """numeric(12,2). Generators hand the loader integer minor units (cents/paise): no float rounding."""
+
+    impl = sa.Numeric(12, 2)
+    cache_ok = True
+
+
+UtcDateTime = sa.DateTime(timezone=True)
+JsonDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def enum(name: str, values: tuple[str, ...]) -> sa.Enum:
+    """A named enum: a native type on PostgreSQL, a CHECK constraint on SQLite."""
+    return sa.Enum(*values, name=name, native_enum=True, create_constraint=True, validate_strings=True)
+
+
+class SeedRun(Base):
+    """One row per seed run: the seed, as-of and options that produced the data (provenance)."""
+
+    __tablename__ = "seed_runs"
+    id: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.BigInteger, primary_key=True)
+    seed: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.BigInteger)
+    as_of = sa.orm.mapped_column(UtcDateTime, nullable=False)
+    profile: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.Text)
+    options = sa.orm.mapped_column(JsonDoc, nullable=False)
+    tool_version: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.Text)

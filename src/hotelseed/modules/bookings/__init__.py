@@ -1,0 +1,1 @@
+"""Bookings: inventory, holds, bookings, guests, stays, payments, room assignments, audit trail."""

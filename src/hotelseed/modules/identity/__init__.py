@@ -1,0 +1,1 @@
+"""Identity and roles: organizations, users, roles, property-scoped user roles."""

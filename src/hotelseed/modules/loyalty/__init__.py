@@ -1,0 +1,1 @@
+"""Loyalty: tier configs, rules, perks, accounts, ledger, tier history, redemptions, referrals, transfers."""

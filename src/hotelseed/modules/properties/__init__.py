@@ -1,0 +1,1 @@
+"""Properties and catalogue: brands, properties, room types, rooms, cancellation policies, rate plans."""
