@@ -19,3 +19,7 @@ class DatabaseStateError(HotelseedError):
 
 class VerificationFailed(HotelseedError):
     exit_code = 1
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report

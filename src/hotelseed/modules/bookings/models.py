@@ -98,6 +98,7 @@ class Booking(Base):
     net_amount = mapped_column(Money, nullable=False)
     tax_amount = mapped_column(Money, nullable=False)
     total_price = mapped_column(Money, nullable=False)
+    cancellation_fee = mapped_column(Money)  # what the policy kept (0 = free cancellation)
     special_requests: Mapped[int] = mapped_column(sa.Integer)
     hold_token: Mapped[str | None] = mapped_column(sa.Text, unique=True)
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -129,7 +130,10 @@ class Booking(Base):
                            name="checked_in"),
         sa.CheckConstraint("status NOT IN ('CHECKED_OUT','COMPLETED') OR checked_out_at > checked_in_at",
                            name="checked_out"),
-        sa.CheckConstraint("status <> 'CANCELLED' OR cancelled_at IS NOT NULL", name="cancelled"),
+        sa.CheckConstraint("status <> 'CANCELLED' OR (cancelled_at IS NOT NULL AND cancellation_fee IS NOT NULL)",
+                           name="cancelled"),
+        sa.CheckConstraint("cancellation_fee IS NULL OR (cancellation_fee >= 0 AND cancellation_fee <= total_price)",
+                           name="fee_within_total"),
         sa.CheckConstraint(
             "(confirmed_at IS NULL OR confirmed_at >= created_at) AND (cancelled_at IS NULL OR cancelled_at >= "
             "created_at) AND (checked_in_at IS NULL OR checked_in_at >= created_at)",

@@ -1,0 +1,222 @@
+"""The hotelseed command line: master-complete, cleanup, verify, migrate.
+
+Every user mistake ends in one line on stderr and a non-zero exit (2 for usage, 1 for a failed
+verification); never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotelseed import __version__
+from hotelseed.core.db import check_reachable, make_engine, redact, resolve_url
+from hotelseed.core.errors import HotelseedError, UsageError, VerificationFailed
+from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Seed a hotel platform's database with a consistent, realistic dataset, and verify it.")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DB_HELP = "Target database URL (postgresql://… or sqlite:///PATH). Default: $DATABASE_URL, else ./hotelseed.db"
+
+
+def _version(value: bool):
+    if value:
+        out.print(f"hotelseed {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                              help="Show the version and exit.")):
+    pass
+
+
+def _engine(database_url: Optional[str]):
+    url = resolve_url(database_url)
+    engine = make_engine(url)
+    check_reachable(engine)
+    return engine, url
+
+
+def _print_report(report) -> None:
+    table = Table(title="Verification", show_lines=False)
+    for col in ("module", "check", "invariant", "rows checked", "violations", "examples"):
+        table.add_column(col, justify="right" if col in ("rows checked", "violations") else "left")
+    for o in report.outcomes:
+        table.add_row(o.check.module, o.check.name, o.check.invariant, f"{o.rows_checked:,}",
+                      "0" if o.ok else f"[red]{o.violations:,}[/red]", ", ".join(map(str, o.examples)))
+    out.print(table)
+
+
+def _print_summary(summary: dict, result=None) -> None:
+    table = Table(title="Rows per table")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in summary["counts"].items():
+        if n:
+            table.add_row(name, f"{n:,}")
+    out.print(table)
+    for key, title in (("booking_status", "Booking status"), ("tiers", "Loyalty tiers"),
+                       ("threads_by_category", "Threads by category"), ("thread_assignment", "Thread assignment"),
+                       ("staff", "Staff by role and property")):
+        total = sum(summary[key].values()) or 1
+        out.print(f"[bold]{title}[/bold]: " + ", ".join(f"{k} {v:,} ({100 * v / total:.1f}%)" for k, v in summary[key].items()))
+
+
+@app.command("master-complete")
+def master_complete_cmd(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile TOML describing the hotel group."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, help="Random seed: the same seed and as-of give the same data."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The 'now' of the data: YYYY-MM-DD (12:00 UTC) or ISO date-time. Default: today."),
+    members: Optional[int] = typer.Option(None, "--members", min=0, help="Loyalty members (default: the profile's, 120)."),
+    history_months: int = typer.Option(36, "--history-months", min=1, max=240, help="Months of history before as-of."),
+    future_months: int = typer.Option(6, "--future-months", min=0, max=36, help="Months of future arrivals after as-of."),
+    keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials; only top up quotas."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
+):
+    """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
+    invariant, and report. All in one transaction: on any error the database is left as it was."""
+    from hotelseed.seed import master_complete
+    from hotelseed.summary import summarize
+
+    opts = Options(seed=seed, as_of=parse_as_of(as_of), members=members, history_months=history_months,
+                   future_months=future_months, keep_staff=keep_staff, profile=profile)
+    engine, url = _engine(database_url)
+    if not quiet and not as_json:
+        err.print(f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; as-of {opts.as_of.isoformat()}")
+
+    def progress(step, rows, secs):
+        if not quiet and not as_json:
+            err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
+
+    result = master_complete(engine, opts, progress)
+    with engine.connect() as conn:
+        summary = summarize(conn)
+    summary.update(seed=opts.seed, as_of=opts.as_of.isoformat(), profile=result.plan.profile.name,
+                   rows_written=result.rows_written, seconds={k: round(v, 3) for k, v in result.timings.items()},
+                   verification={"checks": len(result.report.outcomes), "violations": 0})
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+    elif not quiet:
+        _print_summary(summary)
+        _print_report(result.report)
+        total = sum(result.timings.values())
+        out.print(f"[green]OK[/green]: {result.rows_written:,} rows in {total:.1f} s, {len(result.report.outcomes)} checks, "
+                  f"0 violations. seed={opts.seed} as-of={opts.as_of.isoformat()}")
+
+
+@app.command()
+def cleanup(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    keep_staff: bool = typer.Option(True, "--keep-staff/--delete-seeded-staff",
+                                    help="Keep staff (default) or also delete staff that hotelseed created."),
+    as_json: bool = typer.Option(False, "--json", help="Print deleted row counts as JSON."),
+):
+    """Delete the module data (communication hub, booking data, bookings, loyalty, guest users) in foreign-key
+    order. The catalogue, staff and the superadmin are kept."""
+    from hotelseed.cleanup import cleanup as do_cleanup
+    from hotelseed.schema_admin import require_current
+
+    engine, _ = _engine(database_url)
+    with engine.begin() as conn:
+        require_current(conn, auto_create=False)
+        deleted = do_cleanup(conn, keep_staff=keep_staff).deleted
+    if as_json:
+        print(json.dumps(deleted, indent=2))
+    else:
+        for table, n in deleted.items():
+            out.print(f"{table:<32} {n:>10,} deleted")
+
+
+@app.command()
+def verify(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with (for tax and SLA checks)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="as-of to check against. Default: the latest seed run's."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+):
+    """Run one check per invariant and print: invariant, rows checked, violations, example ids. Exit 1 on any violation."""
+    from hotelseed.modules.bookings.checks import params_for
+    from hotelseed.profile import load_profile
+    from hotelseed.schema_admin import require_current
+    from hotelseed.core.checks import run
+    from hotelseed.verify import ALL_CHECKS
+
+    prof = load_profile(profile)
+    engine, _ = _engine(database_url)
+    with engine.connect() as conn:
+        require_current(conn, auto_create=False)
+        params = params_for(conn, int(parse_as_of(as_of).timestamp()) if as_of else None)
+        params["_profile"] = prof
+        report = run(conn, ALL_CHECKS, params)
+    if as_json:
+        print(json.dumps({"ok": report.ok, "checks": report.as_json()}, indent=2))
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise VerificationFailed(report.failure_line(), report)
+
+
+@app.command()
+def migrate(database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP)):
+    """Create the schema in an empty database, or upgrade it to the current revision (Alembic)."""
+    from hotelseed.schema_admin import migrate as do_migrate
+
+    engine, _ = _engine(database_url)
+    with engine.begin() as conn:
+        out.print(do_migrate(conn))
+
+
+def _usage_errors() -> tuple[type, ...]:
+    """Typer >= 0.16 vendors Click (typer.exceptions.TyperException); older Typer raises Click's own."""
+    kinds: list[type] = []
+    try:
+        from typer.exceptions import TyperException
+
+        kinds.append(TyperException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        kinds.append(click.exceptions.ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except HotelseedError as exc:
+        err.print(f"hotelseed: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("hotelseed: aborted")
+        sys.exit(130)
+    except Exception as exc:  # usage errors from the parser and anything unexpected: one line, no traceback
+        if isinstance(exc, _usage_errors()):
+            err.print(f"hotelseed: {exc.format_message()}", markup=False)
+            sys.exit(2 if getattr(exc, "exit_code", 2) in (None, 1) else exc.exit_code)
+        if os.environ.get("HOTELSEED_DEBUG"):
+            raise
+        err.print(f"hotelseed: unexpected error: {type(exc).__name__}: {redact(str(exc)).splitlines()[0] if str(exc) else ''}",
+                  markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

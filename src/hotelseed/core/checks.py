@@ -1,0 +1,106 @@
+"""Verification checks: one per invariant, same shape everywhere (as SDMetrics gives one metric shape).
+
+A check has a name, the invariant it proves, the number of rows it looked at, and the ids that violate it.
+SQL checks are a pair of queries (rows checked; violating ids). Python checks get the connection and
+return the same pair; they are for invariants that are awkward in portable SQL (JSON arrays, policies).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    invariant: str  # where the rule is stated, e.g. "platform.md §4.2 inv. 5"
+    module: str
+    description: str
+    checked_sql: str | Callable[[str], str] | None = None  # SELECT count(*) ...; callable(dialect) → SQL
+    violations_sql: str | Callable[[str], str] | None = None  # SELECT <id> ... (one row per violation)
+    fn: Callable[[Connection, dict], tuple[int, list]] | None = None
+
+
+@dataclass
+class Outcome:
+    check: Check
+    rows_checked: int
+    violations: int
+    examples: list
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def rows_checked(self) -> int:
+        return sum(o.rows_checked for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def failure_line(self) -> str:
+        bad = self.failed
+        return (f"verification failed: {len(bad)} of {len(self.outcomes)} checks found violations "
+                f"({', '.join(f'{o.check.name}: {o.violations}' for o in bad[:5])}{', …' if len(bad) > 5 else ''})")
+
+    def as_json(self) -> list[dict]:
+        return [{"check": o.check.name, "module": o.check.module, "invariant": o.check.invariant,
+                 "rows_checked": o.rows_checked, "violations": o.violations,
+                 "examples": [str(e) for e in o.examples]} for o in self.outcomes]
+
+
+def run(conn: Connection, checks: list[Check], params: dict, examples: int = 5) -> Report:
+    report = Report()
+    for chk in checks:
+        t0 = time.perf_counter()
+        if chk.fn is not None:
+            checked, bad = chk.fn(conn, params)
+        else:
+            d = conn.dialect.name
+            checked_sql = chk.checked_sql(d) if callable(chk.checked_sql) else chk.checked_sql
+            violations_sql = chk.violations_sql(d) if callable(chk.violations_sql) else chk.violations_sql
+            sql_params = {k: v for k, v in params.items() if not k.startswith("_")}
+            checked = int(conn.execute(sa.text(checked_sql), sql_params).scalar() or 0)
+            bad = [r[0] for r in conn.execute(sa.text(violations_sql), sql_params).all()]
+        report.outcomes.append(Outcome(chk, checked, len(bad), list(bad[:examples]), time.perf_counter() - t0))
+    return report
+
+
+def epoch(dialect: str, col: str) -> str:
+    """SQL for a timestamp column as whole epoch seconds (UTC), the same on both databases."""
+    if dialect == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {col}) AS BIGINT)"
+    return f"CAST(ROUND((julianday({col}) - 2440587.5) * 86400) AS INTEGER)"
+
+
+def epoch_day(dialect: str, col: str) -> str:
+    """SQL for a date column as days since 1970-01-01."""
+    if dialect == "postgresql":
+        return f"({col} - DATE '1970-01-01')"
+    return f"CAST(ROUND(julianday({col}) - 2440587.5) AS INTEGER)"
+
+
+def cents(col: str) -> str:
+    """Money as integer minor units (SQLite keeps numeric as REAL; compare whole cents, never floats)."""
+    return f"CAST(ROUND({col} * 100) AS BIGINT)"
+
+
+def fetch(conn: Connection, sql: str, params: dict | None = None) -> list:
+    return conn.execute(sa.text(sql), params or {}).all()

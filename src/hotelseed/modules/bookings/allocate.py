@@ -1,0 +1,69 @@
+"""Placing bookings into concrete rooms, in the order they were made.
+
+A booking engine sells a room type only while its inventory has a free room on every night (sold <
+sellable); the front desk then puts the guest into a free room of that type, or of a better type when the
+booked type is fragmented (an upgrade). Cancellations give the room back at the moment they happen, so a
+later booking may take it. No two live stays ever share a room on a night: the calendar makes that so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_rank: np.ndarray,
+             sellable: np.ndarray, arrival: np.ndarray, nights: np.ndarray, room_type: np.ndarray,
+             rooms: np.ndarray, booked_at: np.ndarray, released_at: np.ndarray, pick: np.ndarray,
+             max_rooms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (accepted mask, room index per booking and room slot [n, max_rooms], -1 = none).
+
+    `released_at` is the cancellation time of bookings that give their rooms back (else a huge number).
+    """
+    n = len(arrival)
+    n_types = len(type_rank)
+    occupied = np.zeros((len(room_type_of_room), n_days), dtype=bool)
+    sold = np.zeros((n_types, n_days), dtype=np.int32)
+    rooms_of_type = [np.flatnonzero(room_type_of_room == t) for t in range(n_types)]
+    better = [[u for u in np.argsort(type_rank, kind="stable") if type_rank[u] > type_rank[t]] for t in range(n_types)]
+    placed = np.full((n, max_rooms), -1, dtype=np.int64)
+    accepted = np.zeros(n, dtype=bool)
+    # Events: bookings at booked_at, releases at released_at; releases first when simultaneous.
+    times = np.concatenate([booked_at, released_at])
+    kinds = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(n, dtype=np.int8)])
+    who = np.concatenate([np.arange(n), np.arange(n)])
+    order = np.lexsort((who, kinds, times))
+    never = np.iinfo(np.int64).max // 2
+    for e in order:
+        b = who[e]
+        a = arrival[b] - first_day
+        z = a + nights[b]
+        t = room_type[b]
+        if kinds[e] == 0:
+            if released_at[b] >= never or not accepted[b]:
+                continue
+            for r in placed[b]:
+                if r >= 0:
+                    occupied[r, a:z] = False
+            sold[t, a:z] -= rooms[b]
+            continue
+        need = rooms[b]
+        if (sold[t, a:z] + need > sellable[t]).any():
+            continue
+        chosen: list[int] = []
+        for cand_type in [t, *better[t]]:
+            cand = rooms_of_type[cand_type]
+            free = cand[~occupied[cand, a:z].any(axis=1)]
+            while len(free) and len(chosen) < need:
+                k = int(pick[b] * len(free)) % len(free)
+                chosen.append(int(free[k]))
+                free = np.delete(free, k)
+            if len(chosen) == need:
+                break
+        if len(chosen) < need:
+            continue
+        for slot, r in enumerate(chosen):
+            occupied[r, a:z] = True
+            placed[b, slot] = r
+        sold[t, a:z] += need
+        accepted[b] = True
+    return accepted, placed

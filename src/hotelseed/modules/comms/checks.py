@@ -1,0 +1,138 @@
+"""Communication hub invariants (platform.md §4.4 inv. 21-25) and the spec's thread checks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hotelseed.core.checks import Check, epoch, fetch
+
+M = "comms"
+ITEMS = ("SELECT thread_id AS t, direction AS dir, created_at AS at FROM emails WHERE thread_id IS NOT NULL "
+         "UNION ALL SELECT thread_id, direction, created_at FROM message_logs WHERE thread_id IS NOT NULL "
+         "UNION ALL SELECT thread_id, direction, initiated_at FROM call_logs WHERE thread_id IS NOT NULL "
+         "UNION ALL SELECT thread_id, 'NOTE', created_at FROM conversation_notes")
+SLA_DEFAULT = {"URGENT": 15, "HIGH": 60, "NORMAL": 240, "LOW": 1440}
+
+
+def _derived(conn, params):
+    """first_response_at = first outbound item; last_message_at = last item; sla_breached by priority (inv. 23)."""
+    d = conn.dialect.name
+    prof = params.get("_profile")
+    sla = (prof.comms.get("sla_minutes") if prof else None) or SLA_DEFAULT
+    first_out, last = {}, defaultdict(int)
+    for t, direction, at in fetch(conn, f"SELECT t, dir, {epoch(d, 'at')} FROM ({ITEMS}) x"):
+        if direction == "OUTBOUND":
+            first_out[t] = min(first_out.get(t, at), at)
+        if direction != "NOTE":
+            last[t] = max(last[t], at)
+    rows = fetch(conn, f"SELECT id, priority, {epoch(d, 'created_at')}, {epoch(d, 'first_response_at')}, "
+                       f"{epoch(d, 'last_message_at')}, sla_breached FROM threads")
+    bad = []
+    for tid, prio, created, fr, lm, breached in rows:
+        want_breach = (fr - created > sla[prio] * 60) if fr is not None else (params["as_of"] - created > sla[prio] * 60)
+        if fr != first_out.get(tid) or lm != (last.get(tid) or None) or bool(breached) != want_breach:
+            bad.append(tid)
+    return len(rows), bad
+
+
+def _suppression(conn, params):
+    """Bounce/complaint suppressions point at the e-mail with that event; after suppressed_at no outbound mail
+    (any, for bounces/complaints; marketing, for unsubscribes) and no outbound message to an opted-out phone (inv. 24)."""
+    d = conn.dialect.name
+    sups = fetch(conn, f"SELECT id, channel, address, reason, origin_email_id, {epoch(d, 'suppressed_at')} FROM suppressions")
+    events = defaultdict(list)
+    for eid, typ, rcpt, at, status in fetch(conn, f"SELECT e.email_id, e.event_type, e.recipient, {epoch(d, 'e.occurred_at')}, "
+                                                  "m.status FROM email_events e JOIN emails m ON m.id = e.email_id"):
+        events[eid].append((typ, rcpt, at, status))
+    outbound = defaultdict(list)
+    for to, cat, at in fetch(conn, f"SELECT to_emails, category, {epoch(d, 'created_at')} FROM emails WHERE direction = 'OUTBOUND'"):
+        import json
+
+        for addr in (json.loads(to) if isinstance(to, str) else to):
+            outbound[addr].append((cat, at))
+    phone_out = defaultdict(list)
+    for ch, phone, at in fetch(conn, f"SELECT channel, phone, {epoch(d, 'created_at')} FROM message_logs WHERE direction = 'OUTBOUND'"):
+        phone_out[(ch, phone)].append(at)
+    bad = []
+    for sid, ch, addr, reason, origin, at in sups:
+        if ch == "EMAIL":
+            if reason in ("HARD_BOUNCE", "SPAM_COMPLAINT"):
+                want = "BOUNCE" if reason == "HARD_BOUNCE" else "SPAM_COMPLAINT"
+                evs = events.get(origin, [])
+                if not any(t == want and r == addr and e_at <= at for t, r, e_at, _s in evs) or \
+                        (reason == "HARD_BOUNCE" and not all(s == "BOUNCED" for *_x, s in evs)):
+                    bad.append(sid)
+                    continue
+                if any(t_at > at for _c, t_at in outbound.get(addr, [])):
+                    bad.append(sid)
+            elif any(c == "MARKETING" and t_at > at for c, t_at in outbound.get(addr, [])):
+                bad.append(sid)
+        elif any(t_at > at for t_at in phone_out.get((ch, addr), [])) and reason == "UNSUBSCRIBE":
+            bad.append(sid)
+    return len(sups), bad
+
+
+CHECKS = [
+    Check("threads.booking_link", "§4.4 inv. 21", M,
+          "a booking thread has the booking's property and member, and starts after the booking was made",
+          "SELECT count(*) FROM threads WHERE booking_id IS NOT NULL",
+          "SELECT t.id FROM threads t JOIN bookings b ON b.id = t.booking_id WHERE t.property_id <> b.property_id OR "
+          "t.created_at < b.created_at OR (b.loyalty_account_id IS NOT NULL AND (t.user_id IS NULL OR t.user_id <> "
+          "(SELECT a.user_id FROM loyalty_accounts a WHERE a.id = b.loyalty_account_id)))"),
+    Check("threads.links_by_category", "spec: thread links", M,
+          "booking threads link a booking; general inquiries a user and no booking; support a user or a booking",
+          "SELECT count(*) FROM threads",
+          "SELECT id FROM threads WHERE (category = 'BOOKING' AND booking_id IS NULL) OR "
+          "(category = 'GENERAL' AND (user_id IS NULL OR booking_id IS NOT NULL)) OR "
+          "(category = 'SUPPORT' AND user_id IS NULL AND booking_id IS NULL)"),
+    Check("threads.assignee_at_property", "§4.4 inv. 22", M,
+          "the assignee holds STAFF_FRONTDESK, STAFF_OPS or MANAGER at the thread's property",
+          "SELECT count(*) FROM threads WHERE assigned_to IS NOT NULL",
+          "SELECT t.id FROM threads t WHERE t.assigned_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE "
+          "r.user_id = t.assigned_to AND r.property_id = t.property_id AND r.role_key IN ('STAFF_FRONTDESK','STAFF_OPS','MANAGER'))"),
+    Check("threads.assignment_rules", "spec: thread assignment logic", M,
+          "booking threads → front desk or manager; general inquiries → front desk; escalations → manager; "
+          "unassigned only while open",
+          "SELECT count(*) FROM threads",
+          "SELECT t.id FROM threads t WHERE (t.assigned_to IS NULL AND t.status IN ('RESOLVED','ARCHIVED')) OR "
+          "(t.assigned_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = t.assigned_to AND "
+          "r.property_id = t.property_id AND r.role_key IN (CASE WHEN t.is_escalated THEN 'MANAGER' "
+          "WHEN t.category = 'BOOKING' THEN 'STAFF_FRONTDESK' ELSE 'STAFF_FRONTDESK' END, "
+          "CASE WHEN t.is_escalated THEN 'MANAGER' WHEN t.category = 'BOOKING' THEN 'MANAGER' ELSE 'STAFF_FRONTDESK' END)))"),
+    Check("threads.items_in_window", "§4.4 inv. 23", M,
+          "every e-mail, message, call and note of a thread is at or after the thread starts and at or before as_of",
+          f"SELECT count(*) FROM ({ITEMS}) x",
+          lambda d: f"SELECT x.t FROM ({ITEMS}) x JOIN threads t ON t.id = x.t WHERE x.at < t.created_at OR {epoch(d, 'x.at')} > :as_of"),
+    Check("threads.lifecycle", "§4.4 inv. 23", M,
+          "resolved_at ≥ first response; RESOLVED/ARCHIVED ⇒ resolved_at; archived ⇔ ARCHIVED; NEW ⇒ no answer yet",
+          "SELECT count(*) FROM threads",
+          lambda d: "SELECT id FROM threads WHERE (status IN ('RESOLVED','ARCHIVED') AND resolved_at IS NULL) OR "
+          "(resolved_at IS NOT NULL AND (first_response_at IS NULL OR resolved_at < first_response_at OR "
+          f"{epoch(d, 'resolved_at')} > :as_of)) OR (is_archived <> (status = 'ARCHIVED')) OR "
+          "(status = 'NEW' AND first_response_at IS NOT NULL)"),
+    Check("threads.derived_fields", "§4.4 inv. 23", M,
+          "first_response_at, last_message_at and sla_breached agree with the items", fn=_derived),
+    Check("suppressions.honoured", "§4.4 inv. 24", M,
+          "suppressions have their origin event, and nothing that must not be sent is sent afterwards", fn=_suppression),
+    Check("messages.coherent", "§4.4 inv. 25", M,
+          "created ≤ sent ≤ delivered ≤ read; READ only on WhatsApp; FAILED has an error; inbound delivered at creation",
+          "SELECT count(*) FROM message_logs",
+          "SELECT id FROM message_logs WHERE (status = 'READ' AND (channel <> 'WHATSAPP' OR read_at IS NULL)) OR "
+          "(status = 'FAILED' AND error_message IS NULL) OR (status = 'DELIVERED' AND delivered_at IS NULL) OR "
+          "(direction = 'INBOUND' AND (status NOT IN ('DELIVERED','READ') OR delivered_at <> created_at)) OR "
+          "(sent_at IS NOT NULL AND sent_at < created_at) OR (delivered_at IS NOT NULL AND (sent_at IS NULL OR delivered_at < sent_at)) "
+          "OR (read_at IS NOT NULL AND read_at < delivered_at)"),
+    Check("messages.whatsapp_window", "§4.4 inv. 25", M,
+          "an outbound WhatsApp more than 24 h after the guest's last inbound message is a template",
+          "SELECT count(*) FROM message_logs WHERE channel = 'WHATSAPP' AND direction = 'OUTBOUND'",
+          lambda d: "SELECT o.id FROM message_logs o WHERE o.channel = 'WHATSAPP' AND o.direction = 'OUTBOUND' AND "
+          f"o.template_id IS NULL AND {epoch(d, 'o.created_at')} - coalesce((SELECT max({epoch(d, 'i.created_at')}) FROM message_logs i "
+          "WHERE i.thread_id = o.thread_id AND i.direction = 'INBOUND' AND i.created_at <= o.created_at), 0) > 86400"),
+    Check("calls.coherent", "§4.4 inv. 25", M,
+          "inbound from the contact to the property (outbound the reverse); COMPLETED has duration = completed − answered",
+          "SELECT count(*) FROM call_logs",
+          lambda d: "SELECT c.id FROM call_logs c JOIN threads t ON t.id = c.thread_id JOIN properties p ON p.id = t.property_id "
+          "JOIN contacts k ON k.id = t.contact_id WHERE (c.direction = 'INBOUND' AND (c.from_number <> k.phone OR c.to_number <> p.phone)) "
+          "OR (c.direction = 'OUTBOUND' AND (c.to_number <> k.phone OR c.from_number <> p.phone)) OR "
+          f"(c.status = 'COMPLETED' AND abs(({epoch(d, 'c.completed_at')} - {epoch(d, 'c.answered_at')}) - c.duration_sec) > 2)"),
+]

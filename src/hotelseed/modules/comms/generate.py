@@ -1,0 +1,644 @@
+"""The communication hub: threads anchored to bookings and members, their e-mails, WhatsApp/SMS messages,
+calls and notes, assigned to staff by rule, with suppressions that later messages honour.
+
+Thread mix 60/30/10 (booking / general inquiry / support, master-seed-strategy.md); timing from
+platform.md §6.7: guests write first, staff answer after a channel-specific lognormal delay (night-time
+messages wait for the morning shift), threads resolve or wait for the guest; anything after as_of has not
+happened yet, so recent threads are open. Derived thread fields (first response, last message, SLA breach)
+are computed from the items that exist, after suppressions removed the sends that must not happen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hotelseed.core.columns import Columns
+from hotelseed.core.ids import scrambled_codes
+from hotelseed.core.rng import sample_categorical
+from hotelseed.modules.bookings.generate import NEVER
+from hotelseed.plan import DAY, Plan, make_clock
+
+TOPICS = {
+    "BOOKING": ["confirmation_request", "check_in_inquiry", "check_out_inquiry", "cancellation_request",
+                "special_request", "upgrade_request"],
+    "GENERAL": ["property_info", "amenities", "pricing"],
+    "SUPPORT": ["complaint", "feedback", "technical_issue"],
+}
+SUBJECTS = {
+    "confirmation_request": "Booking confirmation {code}", "check_in_inquiry": "Check-in time for {code}",
+    "check_out_inquiry": "Check-out and invoice for {code}", "cancellation_request": "Cancel booking {code}",
+    "special_request": "Late check-out / early check-in for {code}", "upgrade_request": "Room upgrade for {code}",
+    "property_info": "Directions and parking at {prop}", "amenities": "Amenities at {prop}",
+    "pricing": "Rates for next month at {prop}", "complaint": "Complaint about my stay {code}",
+    "feedback": "Feedback on my stay {code}", "technical_issue": "Cannot log in to the member app",
+}
+INBOUND_TEXT = {
+    "confirmation_request": "Hi, could you confirm my booking {code}? I have not received the e-mail.",
+    "check_in_inquiry": "Hello, what time can I check in on arrival day?",
+    "check_out_inquiry": "Can I get the invoice for my stay before I leave?",
+    "cancellation_request": "Please cancel my booking {code}, my plans changed.",
+    "special_request": "Would a late check-out at 2 pm be possible?",
+    "upgrade_request": "Is an upgrade to a bigger room possible for my stay?",
+    "property_info": "Is there parking near {prop}?", "amenities": "Do you have lockers and a laundry?",
+    "pricing": "What would two nights next month cost?", "complaint": "The AC in my room did not work at night.",
+    "feedback": "Lovely stay, the staff were very helpful.", "technical_issue": "The app says my password is wrong.",
+}
+OUTBOUND_TEXT = "Thank you for writing to {prop}. {answer}"
+ANSWERS = {
+    "confirmation_request": "Your booking {code} is confirmed; a copy of the confirmation is attached.",
+    "check_in_inquiry": "Check-in starts at {cin}; we will keep your room ready.",
+    "check_out_inquiry": "Your invoice will be ready at the desk at check-out.",
+    "cancellation_request": "We have noted your request and will confirm the cancellation.",
+    "special_request": "We have noted your request and will do our best.",
+    "upgrade_request": "We will check upgrade availability on arrival.",
+    "property_info": "Parking is available at the back of the building.",
+    "amenities": "Lockers and a self-service laundry are on the ground floor.",
+    "pricing": "Our best available rates are on our website; members save a further 3%.",
+    "complaint": "We are very sorry; the duty manager will call you.", "feedback": "Thank you, we shared it with the team.",
+    "technical_issue": "We have reset your member login; please try again.",
+}
+WHATSAPP_ERRORS = ["131026 Message undeliverable: receiver incapable of receiving this message",
+                   "131047 Re-engagement message: more than 24 hours since the customer last replied"]
+ITEMS_PMF = {2: 0.3, 3: 0.3, 4: 0.2, 5: 0.12, 6: 0.08}  # 2-6, median 3 (platform.md §6.7)
+
+
+@dataclass
+class Item:
+    thread: int
+    direction: str
+    at: int
+    kind: str  # EMAIL / WHATSAPP / SMS / CALL / NOTE
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class CommsOut:
+    tables: dict[str, Columns]
+
+
+def _lognormal(rng, median: float, p90: float) -> float:
+    sigma = math.log(max(p90, median * 1.01) / median) / 1.2816
+    return median * math.exp(sigma * rng.standard_normal())
+
+
+def _choice(rng, mix: dict) -> str:
+    keys = list(mix)
+    return keys[int(sample_categorical(np.array([rng.random()]), [mix[k] for k in keys])[0])]
+
+
+def _objcol(values) -> np.ndarray:
+    values = list(values)
+    a = np.empty(len(values), dtype=object)
+    a[:] = list(values)
+    return a
+
+
+def _ts(values) -> np.ndarray:
+    return np.array([np.datetime64(int(v), "s") if v is not None and v < NEVER else np.datetime64("NaT") for v in values],
+                    dtype="datetime64[s]")
+
+
+def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int) -> CommsOut:
+    cfg = plan.profile.comms
+    rng = plan.root.child("comms", "threads").generator()
+    as_of = plan.as_of
+    props = world.properties
+    clocks = [make_clock(pw.timezone, plan.history_start_day - 600, plan.inventory_end_day + 2) for pw in props]
+    codes = {}
+    n_b = len(facts.id)
+
+    # ---- threads: (category, topic, anchor time, property index, booking row or -1, member index or -1)
+    threads = []
+    share = float(cfg.get("booking_thread_share", 0.1))
+    pick = np.flatnonzero(rng.random(n_b) < share)
+    for b in pick:
+        st = facts.status[b]
+        pi = int(facts.property_index[b])
+        ci_moment = int(clocks[pi].utc(np.array([facts.check_in[b]]), np.array([props[pi].check_in_minutes * 60]))[0])
+        if st == "CANCELLED":
+            topic = "cancellation_request" if rng.random() < 0.7 else "confirmation_request"
+        elif st in ("CHECKED_OUT", "COMPLETED"):
+            topic = ["check_out_inquiry", "special_request", "upgrade_request", "check_in_inquiry", "confirmation_request"][int(rng.random() * 5)]
+        elif st == "CHECKED_IN":
+            topic = ["special_request", "check_out_inquiry"][int(rng.random() * 2)]
+        elif st in ("CONFIRMED", "PENDING", "HOLD"):
+            topic = ["confirmation_request", "check_in_inquiry", "special_request", "upgrade_request", "cancellation_request"][int(rng.random() * 5)]
+        elif st == "NO_SHOW":
+            topic = "check_in_inquiry"
+        else:
+            topic = "confirmation_request"
+        created = int(facts.created_at[b])
+        if topic == "confirmation_request":
+            at = created + int((2 + rng.random() * 118) * 60)
+        elif topic == "cancellation_request" and facts.cancelled_at[b] < NEVER:
+            at = max(created + 60, int(facts.cancelled_at[b]) - int((5 + rng.random() * 55) * 60))
+        elif topic == "check_out_inquiry" and facts.checked_in_at[b] < NEVER:
+            end = int(facts.checked_out_at[b]) if facts.checked_out_at[b] < NEVER else as_of
+            at = int(facts.checked_in_at[b]) + int(rng.random() * max(end - int(facts.checked_in_at[b]), 60))
+        else:  # pre-arrival window: 0-2 days before check-in (§6.7)
+            at = max(created + 60, ci_moment - int(rng.random() * 2 * DAY))
+        if at <= as_of:
+            threads.append(["BOOKING", topic, at, pi, int(b), int(facts.member[b])])
+    n_booking = len(threads)
+    mix = cfg.get("mix", {"BOOKING": 0.6, "GENERAL": 0.3, "SUPPORT": 0.1})
+    n_general = int(round(n_booking * mix["GENERAL"] / mix["BOOKING"]))
+    n_support = int(round(n_booking * mix["SUPPORT"] / mix["BOOKING"]))
+    n_m = len(people.index)
+    for _ in range(n_general if n_m else 0):
+        m = int(rng.random() * n_m)
+        start = max(int(people.enrolled_at[m]), plan.history_start_day * DAY)
+        at = start + int(rng.random() * max(as_of - start, 60))
+        threads.append(["GENERAL", TOPICS["GENERAL"][int(rng.random() * 3)], at, int(rng.random() * len(props)), -1, m])
+    stayed = np.flatnonzero(np.isin(facts.status, ["CHECKED_OUT", "COMPLETED"]))
+    for _ in range(n_support):
+        topic = _choice(rng, {"complaint": 0.5, "feedback": 0.3, "technical_issue": 0.2})
+        if topic == "technical_issue" and n_m:
+            m = int(rng.random() * n_m)
+            start = int(people.enrolled_at[m]) + DAY
+            at = start + int(rng.random() * max(as_of - start, 60))
+            threads.append(["SUPPORT", topic, at, int(rng.random() * len(props)), -1, m])
+        elif len(stayed):
+            b = int(stayed[int(rng.random() * len(stayed))])
+            at = int(facts.checked_out_at[b]) + int(rng.random() * 3 * DAY)
+            if at <= as_of:
+                threads.append(["SUPPORT", topic, at, int(facts.property_index[b]), b, int(facts.member[b])])
+    # The hub at as_of: a few guests wrote in the last hours and nobody has answered yet (NEW, unassigned).
+    recent = np.flatnonzero((facts.created_at > as_of - 30 * DAY) & np.isin(facts.status, ["CONFIRMED", "PENDING"]))
+    for b in recent[:: max(1, len(recent) // 3)][:3]:
+        threads.append(["BOOKING", "check_in_inquiry", as_of - int((10 + rng.random() * 200) * 60),
+                        int(facts.property_index[b]), int(b), int(facts.member[b])])
+    threads.sort(key=lambda t: (t[2], t[0], t[4], t[5]))
+
+    # ---- items per thread
+    T = len(threads)
+    tid = np.arange(1, T + 1, dtype=np.int64)
+    items: list[Item] = []
+    meta = []
+    resp = cfg.get("first_response", {})
+    for k, (cat, topic, at, pi, b, m) in enumerate(threads):
+        trng = plan.root.child("comms", "thread", k).generator()
+        channel = _choice(trng, cfg["channels"])
+        priority = _choice(trng, cfg["priority"])
+        escalated = cat == "SUPPORT" and topic == "complaint" and trng.random() < float(cfg.get("escalated_share", 0.3)) * 2
+        if escalated:
+            priority = "URGENT" if trng.random() < 0.3 else "HIGH"
+        n_items = int(_choice(trng, {str(k_): v for k_, v in ITEMS_PMF.items()}))
+        abandoned = trng.random() < 0.06
+        if k >= T - 3 and at > as_of - 4 * 3600:
+            n_items = 2  # the fresh ones: a question waiting for its answer
+        t = at
+        seq = []
+        for j in range(n_items):
+            direction = "INBOUND" if j % 2 == 0 else "OUTBOUND"
+            if j > 0:
+                if direction == "OUTBOUND":
+                    med, p90 = resp.get(channel, [60, 600])
+                    t += int(_lognormal(trng, med, p90) * 60) + 30
+                    local = int(clocks[pi].local_seconds(np.array([t]))[0])
+                    if local < 7 * 3600:  # night: the morning shift answers
+                        t += 7 * 3600 - local + int(trng.random() * 2700)
+                else:
+                    t += int(_lognormal(trng, 45 if channel != "EMAIL" else 240, 240 if channel != "EMAIL" else 1440) * 60) + 30
+            seq.append((direction, t))
+            if abandoned and direction == "OUTBOUND" and j >= 1:
+                break
+        meta.append(dict(cat=cat, topic=topic, at=at, pi=pi, b=b, m=m, channel=channel, priority=priority,
+                         escalated=escalated, complete=not abandoned, planned=len(seq)))
+        for direction, t_ in seq:
+            items.append(Item(k, direction, t_, channel))
+    # ---- contact points of each thread's guest
+    def guest_of(k):
+        mt = meta[k]
+        if mt["b"] >= 0:
+            b = mt["b"]
+            return facts.guest_name[b], facts.email[b], facts.phone[b], facts.user_id[b]
+        m = mt["m"]
+        return people.name[m], people.email[m], people.phone[m], people.user_id[m]
+
+    # ---- channel lifecycles, suppressions
+    srng = plan.root.child("comms", "lifecycle").generator()
+    suppress_email: dict[str, tuple[int, str, int]] = {}  # address → (time, reason, item index)
+    suppress_phone: dict[tuple[str, str], int] = {}
+    kept: list[Item] = []
+    stopped_threads: set[int] = set()
+    for it in sorted(items, key=lambda x: (x.at, x.thread)):
+        if it.at > as_of or it.thread in stopped_threads:
+            continue
+        name, email, phone, _uid = guest_of(it.thread)
+        if it.kind == "EMAIL":
+            if it.direction == "OUTBOUND":
+                sup = suppress_email.get(email)
+                if sup and sup[0] <= it.at and sup[1] in ("HARD_BOUNCE", "SPAM_COMPLAINT"):
+                    stopped_threads.add(it.thread)
+                    continue
+                u = srng.random()
+                if u < float(cfg.get("email_bounce", 0.015)):
+                    it.extra["status"] = "BOUNCED"
+                    if email not in suppress_email:
+                        suppress_email[email] = (it.at + 20, "HARD_BOUNCE", len(kept))
+                    stopped_threads.add(it.thread)
+                elif u < float(cfg.get("email_bounce", 0.015)) + 0.003:
+                    it.extra["status"] = "FAILED"
+                elif u < float(cfg.get("email_bounce", 0.015)) + 0.013:
+                    it.extra["status"] = "SENT"
+                else:
+                    it.extra["status"] = "DELIVERED"
+                    if srng.random() < float(cfg.get("email_spam", 0.001)) and email not in suppress_email:
+                        suppress_email[email] = (it.at + 3600, "SPAM_COMPLAINT", len(kept))
+                        it.extra["spam"] = True
+                        stopped_threads.add(it.thread)
+            else:
+                it.extra["status"] = "DELIVERED"
+        elif it.kind in ("WHATSAPP", "SMS"):
+            if it.direction == "OUTBOUND":
+                if (it.kind, phone) in suppress_phone and suppress_phone[(it.kind, phone)] <= it.at:
+                    stopped_threads.add(it.thread)
+                    continue
+                outcomes = cfg["whatsapp_outcomes"] if it.kind == "WHATSAPP" else cfg["sms_outcomes"]
+                it.extra["status"] = _choice(srng, outcomes)
+                if srng.random() < 0.004:
+                    it.extra["status"] = "PENDING"  # queued at the provider, no callback yet
+            else:
+                it.extra["status"] = "READ" if it.kind == "WHATSAPP" else "DELIVERED"
+                if srng.random() < float(cfg.get("sms_opt_out", 0.007)) and (it.kind, phone) not in suppress_phone:
+                    it.extra["opt_out"] = True
+                    suppress_phone[(it.kind, phone)] = it.at
+                    stopped_threads.add(it.thread)
+        elif it.kind == "CALL":
+            cfg_out = cfg["call_outcomes_inbound"] if it.direction == "INBOUND" else cfg["call_outcomes_outbound"]
+            it.extra["status"] = _choice(srng, cfg_out)
+        kept.append(it)
+    # Live activity at as_of: calls ringing or in progress right now (statuses that exist only in flight).
+    live = [k for k in range(T) if meta[k]["at"] > as_of - 6 * 3600]
+    for j, st in enumerate(("INITIATED", "RINGING", "ANSWERED")):
+        if live:
+            k = live[j % len(live)]
+            kept.append(Item(k, "INBOUND", as_of - (2 + 25 * j), "CALL", {"status": st, "live": True}))
+
+    by_thread = defaultdict(list)
+    for i, it in enumerate(kept):
+        by_thread[it.thread].append(i)
+
+    # ---- threads' derived fields and assignment
+    sla = cfg.get("sla_minutes", {"URGENT": 15, "HIGH": 60, "NORMAL": 240, "LOW": 1440})
+    rows = []
+    arng = plan.root.child("comms", "assign").generator()
+    for k in range(T):
+        mt = meta[k]
+        its = sorted((kept[i] for i in by_thread.get(k, [])), key=lambda x: x.at)
+        its = [x for x in its if not x.extra.get("live")] + [x for x in its if x.extra.get("live")]
+        if not its:
+            rows.append(None)
+            continue
+        first_out = next((x.at for x in its if x.direction == "OUTBOUND"), None)
+        last = max(x.at for x in its)
+        complete = mt["complete"] and len([x for x in its if not x.extra.get("live")]) == mt["planned"] and k not in stopped_threads
+        resolved = None
+        if first_out is None:
+            status = "NEW"
+        elif complete and last + 3600 <= as_of:
+            resolved = last + int((5 + arng.random() * 115) * 60)
+            status = "RESOLVED" if resolved <= as_of else "IN_PROGRESS"
+            if status == "IN_PROGRESS":
+                resolved = None
+        elif not complete and its[-1].direction == "OUTBOUND" and last + 7 * DAY <= as_of:
+            resolved, status = last + 7 * DAY, "RESOLVED"  # auto-closed after a week without an answer
+        else:
+            status = "WAITING_FOR_GUEST" if its[-1].direction == "OUTBOUND" else "IN_PROGRESS"
+        if status == "RESOLVED" and resolved < as_of - 30 * DAY and arng.random() < 0.1:
+            status = "ARCHIVED"
+        pw = props[mt["pi"]]
+        if mt["cat"] == "SUPPORT" and mt["escalated"]:
+            pool = staff.ids(pw.id, "MANAGER")
+        elif mt["cat"] == "BOOKING" and arng.random() < 0.2:
+            pool = staff.ids(pw.id, "MANAGER")
+        else:
+            pool = staff.ids(pw.id, "STAFF_FRONTDESK")
+        unassigned = status == "NEW" or (status in ("IN_PROGRESS", "WAITING_FOR_GUEST") and arng.random() < float(cfg.get("unassigned_share", 0.1)) * 3)
+        if first_out is not None and status == "NEW":
+            unassigned = False
+        assignee = None if unassigned or not len(pool) else pool[int(arng.random() * len(pool))]
+        limit = sla[mt["priority"]] * 60
+        breached = (first_out - mt["at"] > limit) if first_out is not None else (as_of - mt["at"] > limit)
+        last_out = max((x.at for x in its if x.direction == "OUTBOUND"), default=None)
+        unread = 0 if status in ("RESOLVED", "ARCHIVED") else sum(1 for x in its if x.direction == "INBOUND" and (last_out is None or x.at > last_out))
+        rows.append(dict(k=k, status=status, assignee=assignee, first_out=first_out, last=last, resolved=resolved,
+                         breached=breached, unread=unread))
+    # Threads whose every item was suppressed away do not exist.
+    live_threads = [k for k in range(T) if rows[k] is not None]
+    new_id = {k: i + 1 for i, k in enumerate(live_threads)}
+    return CommsOut(_tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, live_threads, new_id,
+                            kept, guest_of, suppress_email, suppress_phone, clocks, run_id))
+
+
+def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, live_threads, new_id, kept, guest_of,
+            suppress_email, suppress_phone, clocks, run_id) -> dict[str, Columns]:
+    cfg = plan.profile.comms
+    as_of = plan.as_of
+    props = world.properties
+    rng = plan.root.child("comms", "rows").generator()
+    out: dict[str, Columns] = {}
+    # ---- contacts: one per guest phone that wrote or was written to
+    contact_of: dict[str, int] = {}
+    contact_rows = []
+    for k in live_threads:
+        name, email, phone, uid = guest_of(k)
+        if phone not in contact_of:
+            contact_of[phone] = len(contact_rows) + 1
+            contact_rows.append((contact_of[phone], phone, name, email, uid, meta[k]["at"]))
+    C = Columns("contacts")
+    C["id"] = np.array([r[0] for r in contact_rows], dtype=np.int64)
+    C["phone"] = _objcol(r[1] for r in contact_rows)
+    C["name"] = _objcol(r[2] for r in contact_rows)
+    C["email"] = _objcol(r[3] for r in contact_rows)
+    C["user_id"] = _objcol(r[4] for r in contact_rows)
+    C["created_at"] = _ts([r[5] for r in contact_rows])
+    out["contacts"] = C
+
+    TH = Columns("threads")
+    ids, subj, cat, topic, chan, status, prio, esc, assg, user, contact, booking, prop = ([] for _ in range(13))
+    part, tags, unread, fr, res, sla_b, lastm, arch, created = ([] for _ in range(9))
+    for k in live_threads:
+        mt, r = meta[k], rows[k]
+        name, email, phone, uid = guest_of(k)
+        b = mt["b"]
+        code = f"{props[mt['pi']].code}-{int(facts.id[b])}" if b >= 0 else ""
+        ids.append(new_id[k])
+        subj.append(SUBJECTS[mt["topic"]].format(code=code or "", prop=props[mt["pi"]].name))
+        cat.append(mt["cat"]), topic.append(mt["topic"]), chan.append(mt["channel"]), status.append(r["status"])
+        prio.append(mt["priority"]), esc.append(bool(mt["escalated"])), assg.append(r["assignee"])
+        user.append(uid if uid is not None else None)
+        contact.append(contact_of[phone])
+        booking.append(int(facts.id[b]) if b >= 0 else None)
+        prop.append(props[mt["pi"]].id)
+        part.append([email, phone])
+        tags.append([mt["topic"], mt["channel"].lower()] + (["escalated"] if mt["escalated"] else []))
+        unread.append(r["unread"]), fr.append(r["first_out"]), res.append(r["resolved"]), sla_b.append(bool(r["breached"]))
+        lastm.append(r["last"]), arch.append(r["status"] == "ARCHIVED"), created.append(mt["at"])
+    TH["id"] = np.array(ids, dtype=np.int64)
+    TH["subject"] = _objcol(subj)
+    TH["category"] = _objcol(cat)
+    TH["topic"] = _objcol(topic)
+    TH["channel"] = _objcol(chan)
+    TH["status"] = _objcol(status)
+    TH["priority"] = _objcol(prio)
+    TH["is_escalated"] = np.array(esc, dtype=bool)
+    TH["assigned_to"] = _objcol(assg)
+    TH["user_id"] = _objcol(user)
+    TH["contact_id"] = _objcol(contact)
+    TH["booking_id"] = _objcol(booking)
+    TH["property_id"] = np.array(prop, dtype=np.int64)
+    TH["participants"] = _objcol(part)
+    TH["tags"] = _objcol(tags)
+    TH["unread_count"] = np.array(unread, dtype=np.int64)
+    TH["first_response_at"] = _ts(fr)
+    TH["resolved_at"] = _ts(res)
+    TH["sla_breached"] = np.array(sla_b, dtype=bool)
+    TH["last_message_at"] = _ts(lastm)
+    TH["is_archived"] = np.array(arch, dtype=bool)
+    TH["created_at"] = _ts(created)
+    out["threads"] = TH
+
+    # ---- items into their tables
+    emails, events, attachments, messages, calls, notes, sups = [], [], [], [], [], [], []
+    last_inbound: dict[int, int] = {}
+    for i, it in enumerate(sorted(kept, key=lambda x: (x.at, x.thread))):
+        k = it.thread
+        if rows[k] is None:
+            continue
+        mt = meta[k]
+        name, email, phone, uid = guest_of(k)
+        pw = props[mt["pi"]]
+        b = mt["b"]
+        code = f"{pw.code}-{int(facts.id[b])}" if b >= 0 else ""
+        th = new_id[k]
+        if it.direction == "INBOUND":
+            last_inbound[k] = it.at
+        text_in = INBOUND_TEXT[mt["topic"]].format(code=code, prop=pw.name)
+        text_out = OUTBOUND_TEXT.format(prop=pw.name, answer=ANSWERS[mt["topic"]].format(
+            code=code, cin=f"{pw.check_in_minutes // 60:02d}:{pw.check_in_minutes % 60:02d}"))
+        if it.kind == "EMAIL":
+            eid = len(emails) + 1
+            st = it.extra["status"]
+            sent = it.at if it.direction == "INBOUND" else min(it.at + 2, as_of) if st != "FAILED" else None
+            emails.append((eid, th, it.direction, "TRANSACTIONAL", st,
+                           email if it.direction == "INBOUND" else pw.email, [pw.email if it.direction == "INBOUND" else email],
+                           SUBJECTS[mt["topic"]].format(code=code, prop=pw.name), text_in if it.direction == "INBOUND" else text_out,
+                           mt["topic"], it.at, sent))
+            if it.direction == "OUTBOUND":
+                if st in ("DELIVERED", "BOUNCED"):
+                    t_ev = min(it.at + 5 + int(rng.random() * 25), as_of)
+                    events.append((eid, "DELIVERY" if st == "DELIVERED" else "BOUNCE", t_ev, email,
+                                   {} if st == "DELIVERED" else {"type": "HardBounce", "description": "mailbox does not exist"}))
+                    if st == "DELIVERED":
+                        if rng.random() < float(cfg.get("email_open", 0.5)):
+                            t_open = t_ev + int(_lognormal(rng, 40, 600) * 60)
+                            if t_open <= as_of:
+                                events.append((eid, "OPEN", t_open, email, {"platform": "mobile"}))
+                                if rng.random() < float(cfg.get("email_click", 0.1)) * 2:
+                                    events.append((eid, "CLICK", min(t_open + 30, as_of), email, {"link": "manage-booking"}))
+                        if it.extra.get("spam"):
+                            events.append((eid, "SPAM_COMPLAINT", min(it.at + 3600, as_of), email, {}))
+                if mt["topic"] == "confirmation_request" and st != "FAILED":
+                    attachments.append((eid, f"confirmation-{code or th}.pdf", "application/pdf", 48_000 + int(rng.random() * 40_000)))
+        elif it.kind in ("WHATSAPP", "SMS"):
+            st = it.extra["status"]
+            if it.direction == "INBOUND":
+                body = "STOP" if it.extra.get("opt_out") else text_in
+                messages.append((th, b, it.kind, "INBOUND", st, phone, body, None, None, it.at, it.at, it.at,
+                                 it.at if st == "READ" else None, None))
+            else:
+                template = None
+                if it.kind == "WHATSAPP" and it.at - last_inbound.get(k, it.at) > DAY:
+                    template = "booking_update"  # outside the 24 h window only templates may be sent (Meta)
+                sent = it.at + 1 + int(rng.random() * 4) if st != "PENDING" else None
+                delivered = (sent + 1 + int(rng.random() * 9)) if st in ("DELIVERED", "READ") else None
+                read = (delivered + int(_lognormal(rng, 10, 120) * 60)) if st == "READ" else None
+                if read is not None and read > as_of:
+                    read, st = None, "DELIVERED"
+                if delivered is not None and delivered > as_of:
+                    delivered, st = None, "SENT"
+                if sent is not None and sent > as_of:
+                    sent, st = None, "PENDING"
+                err = WHATSAPP_ERRORS[int(rng.random() * 2)] if st == "FAILED" and it.kind == "WHATSAPP" else (
+                    "30003 Unreachable destination handset" if st == "FAILED" else None)
+                if st == "FAILED" and sent is None:
+                    sent = it.at + 1
+                messages.append((th, b, it.kind, "OUTBOUND", st, phone, text_out, template,
+                                 {"code": code} if template else None, it.at, sent, delivered, read, err))
+        elif it.kind == "CALL":
+            st = it.extra["status"]
+            inbound = it.direction == "INBOUND"
+            answered = completed = duration = rec = None
+            if st in ("COMPLETED", "ANSWERED"):
+                answered = it.at + 5 + int(rng.random() * 20)
+                if st == "COMPLETED":
+                    duration = max(5, int(_lognormal(rng, *cfg.get("call_duration_sec", [150, 420]))))
+                    completed = answered + duration
+                    if completed > as_of:
+                        completed = as_of
+                        duration = max(1, completed - answered)
+                    rec = f"https://recordings.{plan.profile.staff_email_domain}/{th}-{len(calls) + 1}.mp3" if rng.random() < 0.7 else None
+            calls.append((th, b, rows[k]["assignee"] if answered else None, it.direction, st,
+                          phone if inbound else pw.phone, pw.phone if inbound else phone, duration, it.at, answered,
+                          completed, rec))
+    # Notes: the assignee's internal note after the first answer (about a third of threads; all escalations).
+    for k in live_threads:
+        r = rows[k]
+        if r["first_out"] is None or r["assignee"] is None:
+            continue
+        if meta[k]["escalated"] or rng.random() < 0.3:
+            at = min(r["first_out"] + int((1 + rng.random() * 29) * 60), as_of)
+            notes.append((new_id[k], r["assignee"], "Escalated to the duty manager." if meta[k]["escalated"]
+                          else "Guest informed; follow up if no reply.", True, at))
+
+    # Marketing e-mails to opted-in members, never after a suppression of the address (inv. 24).
+    opt_in = loyalty.tables["loyalty_accounts"]["marketing_opt_in"]
+    per_year = float(cfg.get("marketing_emails_per_member_year", 4))
+    mrng = plan.root.child("comms", "marketing").generator()
+    sender = f"news@{plan.profile.staff_email_domain}"
+    for m in np.flatnonzero(opt_in):
+        start = int(people.enrolled_at[m]) + DAY
+        years = max(as_of - start, 0) / (365.25 * DAY)
+        for t in sorted(start + (mrng.random(mrng.poisson(per_year * years)) * (as_of - start)).astype(np.int64)):
+            addr = people.email[m]
+            sup = suppress_email.get(addr)
+            if sup and sup[0] <= t:
+                continue
+            eid = len(emails) + 1
+            emails.append((eid, None, "OUTBOUND", "MARKETING", "DELIVERED", sender, [addr], "News from Pod Stays",
+                           "This month at our hotels.", "newsletter", int(t), int(t) + 2))
+            events.append((eid, "DELIVERY", int(t) + 10, addr, {}))
+            if mrng.random() < 0.25 and t + 7200 <= as_of:
+                events.append((eid, "OPEN", int(t) + 7200, addr, {}))
+                if mrng.random() < 0.2:
+                    events.append((eid, "LINK_CLICK", int(t) + 7260, addr, {"link": "offers"}))
+                if mrng.random() < 0.02 and addr not in suppress_email:
+                    events.append((eid, "SUBSCRIPTION_CHANGE", int(t) + 7300, addr, {"suppress_sending": True}))
+                    suppress_email[addr] = (int(t) + 7300, "UNSUBSCRIBE", eid)
+    # Suppression rows: e-mail bounces/complaints point at the e-mail with the event; phone opt-outs.
+    email_id_by_key = {}
+    for e in emails:
+        email_id_by_key.setdefault((e[6][0], e[10]), e[0])
+    for addr, (t, reason, _idx) in sorted(suppress_email.items(), key=lambda kv: kv[1][0]):
+        if t > as_of:
+            continue
+        origin = None
+        want = {"HARD_BOUNCE": "BOUNCE", "SPAM_COMPLAINT": "SPAM_COMPLAINT", "UNSUBSCRIBE": "SUBSCRIPTION_CHANGE"}[reason]
+        for ev in events:
+            if ev[1] == want and ev[3] == addr and ev[2] <= t + 3600:
+                origin = ev[0]
+                t = max(t, ev[2])
+                break
+        if origin is None:
+            continue
+        sups.append(("EMAIL", addr, reason, origin, "postmark-webhook", min(t, as_of)))
+    for (ch, phone), t in sorted(suppress_phone.items(), key=lambda kv: kv[1]):
+        sups.append((ch, phone, "UNSUBSCRIBE", None, "inbound-stop", t))
+    if contact_rows:  # a guest asked by phone never to receive SMS (kept for QA of manual suppression)
+        sups.append(("SMS", contact_rows[0][1], "MANUAL_SUPPRESSION", None, "front-desk", max(contact_rows[0][5], as_of - DAY)))
+        seen = set()
+        sups = [s for s in sups if (s[0], s[1]) not in seen and not seen.add((s[0], s[1]))]
+
+    E = Columns("emails")
+    E["id"] = np.array([e[0] for e in emails], dtype=np.int64)
+    E["thread_id"] = _objcol(e[1] for e in emails)
+    mids = scrambled_codes(E["id"], 12, salt=211)
+    E["message_id"] = _objcol(f"<{m}@{plan.profile.staff_email_domain}>" for m in mids)
+    E["provider_message_id"] = _objcol(None if e[2] == "INBOUND" else f"pm-{m}" for e, m in zip(emails, mids))
+    E["direction"] = _objcol(e[2] for e in emails)
+    E["category"] = _objcol(e[3] for e in emails)
+    E["status"] = _objcol(e[4] for e in emails)
+    E["from_email"] = _objcol(e[5] for e in emails)
+    E["to_emails"] = _objcol(e[6] for e in emails)
+    E["cc"] = _objcol([] for _ in emails)
+    E["subject"] = _objcol(e[7] for e in emails)
+    E["body_text"] = _objcol(e[8] for e in emails)
+    E["tag"] = _objcol(e[9] for e in emails)
+    E["created_at"] = _ts([e[10] for e in emails])
+    E["sent_at"] = _ts([e[11] for e in emails])
+    out["emails"] = E
+    A = Columns("email_attachments")
+    A["id"] = np.arange(1, len(attachments) + 1, dtype=np.int64)
+    A["email_id"] = np.array([a[0] for a in attachments], dtype=np.int64)
+    A["filename"] = _objcol(a[1] for a in attachments)
+    A["content_type"] = _objcol(a[2] for a in attachments)
+    A["size_bytes"] = np.array([a[3] for a in attachments], dtype=np.int64)
+    A["storage_url"] = _objcol(f"https://files.{plan.profile.staff_email_domain}/{a[0]}/{a[1]}" for a in attachments)
+    out["email_attachments"] = A
+    events.sort(key=lambda e: (e[2], e[0]))
+    V = Columns("email_events")
+    V["id"] = np.arange(1, len(events) + 1, dtype=np.int64)
+    V["email_id"] = np.array([e[0] for e in events], dtype=np.int64)
+    V["event_type"] = _objcol(e[1] for e in events)
+    V["occurred_at"] = _ts([e[2] for e in events])
+    V["recipient"] = _objcol(e[3] for e in events)
+    V["details"] = _objcol(e[4] for e in events)
+    V["user_agent"] = _objcol("Mozilla/5.0 (Linux; Android 14)" if e[1] in ("OPEN", "CLICK", "LINK_CLICK") else None for e in events)
+    V["ip"] = _objcol("192.0.2." + str(1 + e[0] % 250) if e[1] in ("OPEN", "CLICK", "LINK_CLICK") else None for e in events)  # RFC 5737 TEST-NET-1
+    out["email_events"] = V
+    S = Columns("suppressions")
+    S["id"] = np.arange(1, len(sups) + 1, dtype=np.int64)
+    S["channel"] = _objcol(s[0] for s in sups)
+    S["address"] = _objcol(s[1] for s in sups)
+    S["reason"] = _objcol(s[2] for s in sups)
+    S["origin_email_id"] = _objcol(s[3] for s in sups)
+    S["origin"] = _objcol(s[4] for s in sups)
+    S["suppressed_at"] = _ts([s[5] for s in sups])
+    out["suppressions"] = S
+    ML = Columns("message_logs")
+    ml_ids = np.arange(1, len(messages) + 1, dtype=np.int64)
+    ML["id"] = ml_ids
+    ML["contact_id"] = _objcol(contact_of.get(m[5]) for m in messages)
+    ML["thread_id"] = _objcol(m[0] for m in messages)
+    ML["booking_id"] = _objcol(int(facts.id[m[1]]) if m[1] >= 0 else None for m in messages)
+    ML["channel"] = _objcol(m[2] for m in messages)
+    ML["direction"] = _objcol(m[3] for m in messages)
+    ML["status"] = _objcol(m[4] for m in messages)
+    ML["phone"] = _objcol(m[5] for m in messages)
+    ML["body"] = _objcol(m[6] for m in messages)
+    ML["template_id"] = _objcol(m[7] for m in messages)
+    ML["template_params"] = _objcol(m[8] for m in messages)
+    ML["provider"] = _objcol("gupshup" if m[2] == "WHATSAPP" else "exotel" for m in messages)
+    pm = scrambled_codes(ml_ids, 12, salt=223)
+    ML["provider_message_id"] = _objcol(f"msg-{p}" for p in pm)
+    ML["provider_status"] = _objcol({"PENDING": "enqueued", "SENT": "sent", "DELIVERED": "delivered", "READ": "read",
+                                     "FAILED": "failed"}[m[4]] for m in messages)
+    ML["error_message"] = _objcol(m[13] for m in messages)
+    ML["created_at"] = _ts([m[9] for m in messages])
+    ML["sent_at"] = _ts([m[10] for m in messages])
+    ML["delivered_at"] = _ts([m[11] for m in messages])
+    ML["read_at"] = _ts([m[12] for m in messages])
+    out["message_logs"] = ML
+    CL = Columns("call_logs")
+    cl_ids = np.arange(1, len(calls) + 1, dtype=np.int64)
+    CL["id"] = cl_ids
+    CL["contact_id"] = _objcol(contact_of.get(c[5] if c[3] == "INBOUND" else c[6]) for c in calls)
+    CL["thread_id"] = _objcol(c[0] for c in calls)
+    CL["booking_id"] = _objcol(int(facts.id[c[1]]) if c[1] >= 0 else None for c in calls)
+    CL["handled_by"] = _objcol(c[2] for c in calls)
+    CL["direction"] = _objcol(c[3] for c in calls)
+    CL["status"] = _objcol(c[4] for c in calls)
+    CL["from_number"] = _objcol(c[5] for c in calls)
+    CL["to_number"] = _objcol(c[6] for c in calls)
+    CL["duration_sec"] = _objcol(c[7] for c in calls)
+    CL["provider"] = np.full(len(calls), "exotel", dtype=object)
+    CL["provider_call_id"] = _objcol(f"call-{p}" for p in scrambled_codes(cl_ids, 12, salt=227))
+    CL["recording_url"] = _objcol(c[11] for c in calls)
+    CL["initiated_at"] = _ts([c[8] for c in calls])
+    CL["answered_at"] = _ts([c[9] for c in calls])
+    CL["completed_at"] = _ts([c[10] for c in calls])
+    out["call_logs"] = CL
+    N = Columns("conversation_notes")
+    N["id"] = np.arange(1, len(notes) + 1, dtype=np.int64)
+    N["thread_id"] = np.array([n[0] for n in notes], dtype=np.int64)
+    N["author_id"] = _objcol(n[1] for n in notes)
+    N["content"] = _objcol(n[2] for n in notes)
+    N["is_internal"] = np.array([n[3] for n in notes], dtype=bool)
+    N["created_at"] = _ts([n[4] for n in notes])
+    out["conversation_notes"] = N
+    return out

@@ -1,0 +1,71 @@
+"""Identity and role invariants (platform.md §4.1 inv. 3-4), the spec's staff checks, and fictional contacts."""
+
+from __future__ import annotations
+
+import re
+
+from hotelseed.core.checks import Check, fetch
+from hotelseed.core.fake import SCHEMES
+from hotelseed.profile import is_reserved_domain
+
+M = "identity"
+STAFF = "('STAFF_FRONTDESK','STAFF_OPS','MANAGER')"
+
+
+def _contacts_fictional(conn, params):
+    """Every e-mail on a reserved domain (RFC 2606/6761), every phone in a fictional scheme (E.164)."""
+    phone_re = re.compile("|".join(re.escape(p) + r"[1-9]\d{%d}" % d for p, d in SCHEMES.values()))
+    sources = {
+        "users": "SELECT 'user:' || id, email, phone FROM users",
+        "bookings": "SELECT 'booking:' || id, email, phone FROM bookings",
+        "booking_guests": "SELECT 'guest:' || id, email, phone FROM booking_guests",
+        "contacts": "SELECT 'contact:' || id, email, phone FROM contacts",
+        "properties": "SELECT 'property:' || id, email, phone FROM properties",
+        "message_logs": "SELECT 'message:' || id, NULL, phone FROM message_logs",
+        "referrals": "SELECT 'referral:' || id, referred_email, NULL FROM referrals",
+        "suppressions": "SELECT 'suppression:' || id, CASE WHEN channel = 'EMAIL' THEN address END, "
+                        "CASE WHEN channel <> 'EMAIL' THEN address END FROM suppressions",
+    }
+    checked, bad = 0, []
+    for sql in sources.values():
+        for key, email, phone in fetch(conn, sql):
+            checked += 1
+            if email is not None and not ("@" in email and is_reserved_domain(email.rsplit("@", 1)[1])):
+                bad.append(key)
+            elif phone is not None and not phone_re.fullmatch(phone):
+                bad.append(key)
+    for key, addrs in fetch(conn, "SELECT 'email:' || id, from_email FROM emails"):
+        checked += 1
+        if not is_reserved_domain(addrs.rsplit("@", 1)[-1]):
+            bad.append(key)
+    return checked, bad
+
+
+CHECKS = [
+    Check("roles.staff_property_scoped", "§4.1 inv. 3", M, "STAFF_FRONTDESK/STAFF_OPS/MANAGER roles are property-scoped",
+          f"SELECT count(*) FROM user_roles WHERE role_key IN {STAFF}",
+          f"SELECT id FROM user_roles WHERE role_key IN {STAFF} AND (scope_type <> 'PROPERTY' OR property_id IS NULL)"),
+    Check("roles.property_staffed", "§4.1 inv. 3; spec: staff by role and property", M,
+          "every active property has exactly 1 MANAGER and at least 1 STAFF_FRONTDESK and 1 STAFF_OPS",
+          "SELECT count(*) FROM properties WHERE status = 'ACTIVE'",
+          "SELECT p.id FROM properties p WHERE p.status = 'ACTIVE' AND ("
+          "(SELECT count(*) FROM user_roles r WHERE r.property_id = p.id AND r.role_key = 'MANAGER') <> 1 OR "
+          "(SELECT count(*) FROM user_roles r WHERE r.property_id = p.id AND r.role_key = 'STAFF_FRONTDESK') < 1 OR "
+          "(SELECT count(*) FROM user_roles r WHERE r.property_id = p.id AND r.role_key = 'STAFF_OPS') < 1)"),
+    Check("roles.one_superadmin", "§4.1 inv. 3", M, "exactly one SUPERADMIN, organization-scoped",
+          "SELECT count(*) FROM user_roles WHERE role_key = 'SUPERADMIN'",
+          "SELECT 'superadmins=' || count(*) FROM user_roles WHERE role_key = 'SUPERADMIN' HAVING count(*) <> 1 "
+          "UNION ALL SELECT 'role:' || id FROM user_roles WHERE role_key = 'SUPERADMIN' AND scope_type <> 'ORG'"),
+    Check("members.one_account", "§4.1 inv. 4", M,
+          "a MEMBER holds exactly one loyalty account and every account's user holds MEMBER",
+          "SELECT count(*) FROM loyalty_accounts",
+          "SELECT 'user:' || r.user_id FROM user_roles r WHERE r.role_key = 'MEMBER' AND "
+          "(SELECT count(*) FROM loyalty_accounts a WHERE a.user_id = r.user_id) <> 1 "
+          "UNION ALL SELECT 'account:' || a.id FROM loyalty_accounts a WHERE NOT EXISTS "
+          "(SELECT 1 FROM user_roles r WHERE r.user_id = a.user_id AND r.role_key = 'MEMBER')"),
+    Check("users.guests_without_account", "§4.1 inv. 4", M, "a GUEST user (booked without enrolling) has no loyalty account",
+          "SELECT count(*) FROM user_roles WHERE role_key = 'GUEST'",
+          "SELECT r.user_id FROM user_roles r JOIN loyalty_accounts a ON a.user_id = r.user_id WHERE r.role_key = 'GUEST'"),
+    Check("contacts.fictional", "issue 3 §4; RFC 2606/6761", M,
+          "every e-mail is on a reserved domain and every phone in a fictional E.164 range", fn=_contacts_fictional),
+]

@@ -1,0 +1,142 @@
+"""Plan: options → the world, counts, seed and as-of. Pure data; no database access here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from hotelseed.core.errors import UsageError
+from hotelseed.core.rng import Stream
+from hotelseed.profile import Profile
+
+DEFAULT_SEED = 20240611
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Options:
+    seed: int = DEFAULT_SEED
+    as_of: dt.datetime | None = None  # UTC; None = today at 12:00 UTC (a date, never the wall clock's time)
+    members: int | None = None  # None = the profile's count
+    history_months: int = 36
+    future_months: int = 6
+    keep_staff: bool = False
+    profile: str | None = None
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return d
+
+
+def parse_as_of(text: str | None, today: dt.date | None = None) -> dt.datetime:
+    """A date (→ 12:00 UTC that day) or an ISO datetime (naive = UTC). Default: today's date at 12:00 UTC."""
+    if text is None or text == "":
+        d = today or dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc)
+    try:
+        if len(text) == 10:
+            d = dt.date.fromisoformat(text)
+            return dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc)
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO date-time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    value = value.astimezone(dt.timezone.utc).replace(microsecond=0)
+    if not (dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) <= value <= dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)):
+        raise UsageError(f"--as-of {text!r} is outside 2000-2100")
+    return value
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One property's local calendar: day numbers (days since 1970-01-01) and UTC offsets per local day."""
+
+    tz: str
+    first_day: int
+    offsets: np.ndarray  # seconds east of UTC at local noon, per day from first_day
+
+    def offset(self, day: np.ndarray) -> np.ndarray:
+        return self.offsets[np.clip(np.asarray(day) - self.first_day, 0, len(self.offsets) - 1)]
+
+    def utc(self, day: np.ndarray, seconds_of_day: np.ndarray) -> np.ndarray:
+        """Local (day, seconds after midnight) → UTC epoch seconds."""
+        day = np.asarray(day, dtype=np.int64)
+        return day * DAY + np.asarray(seconds_of_day).astype(np.int64) - self.offset(day)
+
+    def local_day(self, ts: np.ndarray) -> np.ndarray:
+        ts = np.asarray(ts, dtype=np.int64)
+        approx = ts // DAY
+        return (ts + self.offset(approx)) // DAY
+
+    def local_seconds(self, ts: np.ndarray) -> np.ndarray:
+        ts = np.asarray(ts, dtype=np.int64)
+        return (ts + self.offset(ts // DAY)) % DAY
+
+
+@functools.lru_cache(maxsize=64)
+def make_clock(tz: str, first_day: int, last_day: int) -> Clock:
+    zone = zoneinfo.ZoneInfo(tz)
+    days = range(first_day - 1, last_day + 2)
+    offs = []
+    for d in days:
+        noon = dt.datetime(1970, 1, 1) + dt.timedelta(days=d, hours=12)
+        offs.append(int(zone.utcoffset(noon).total_seconds()))
+    return Clock(tz, first_day - 1, np.array(offs, dtype=np.int64))
+
+
+@dataclass
+class Plan:
+    options: Options
+    profile: Profile
+    as_of: int  # UTC epoch seconds
+    history_start_day: int  # first arrival day (UTC calendar day number)
+    future_end_day: int  # last arrival day (exclusive)
+    members: int
+    root: Stream = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def seed(self) -> int:
+        return self.options.seed
+
+    @property
+    def as_of_datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.as_of, dt.timezone.utc)
+
+    @property
+    def inventory_end_day(self) -> int:
+        return self.future_end_day + 16  # longest stay (14 nights) starting on the last arrival day, plus slack
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    y += d.year
+    m += 1
+    import calendar
+
+    return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def make_plan(options: Options, profile: Profile) -> Plan:
+    if options.members is not None and options.members < 0:
+        raise UsageError("--members must be 0 or more")
+    if not 1 <= options.history_months <= 240:
+        raise UsageError("--history-months must be between 1 and 240")
+    if not 0 <= options.future_months <= 36:
+        raise UsageError("--future-months must be between 0 and 36")
+    if not 0 <= options.seed < 2**63:
+        raise UsageError("--seed must be a non-negative 63-bit integer")
+    as_of = options.as_of or parse_as_of(None)
+    as_of_date = as_of.date()
+    start = _add_months(as_of_date, -options.history_months)
+    end = _add_months(as_of_date, options.future_months)
+    epoch = dt.date(1970, 1, 1)
+    members = options.members if options.members is not None else int(profile.members.get("count", 120))
+    return Plan(options=options, profile=profile, as_of=int(as_of.timestamp()),
+                history_start_day=(start - epoch).days, future_end_day=(end - epoch).days + 1,
+                members=members, root=Stream(options.seed))

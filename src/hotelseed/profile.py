@@ -1,0 +1,263 @@
+"""Profiles: a hotel group described as data (TOML), validated into typed objects.
+
+A profile error names the file and the field, and is a usage error (exit 2): nothing is touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hotelseed.core.errors import UsageError
+
+ISO_4217 = {  # currencies a profile may use (ISO 4217 active codes likely in a hotel market)
+    "INR", "EUR", "USD", "GBP", "AUD", "CAD", "CHF", "JPY", "SGD", "AED", "THB", "IDR", "MYR", "NZD", "ZAR",
+    "BRL", "MXN", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "TRY", "CNY", "HKD", "KRW", "LKR", "NPR", "VND",
+}
+ROLE_QUOTA_KEYS = ("STAFF_FRONTDESK", "STAFF_OPS", "MANAGER")
+TIERS = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "DIAMOND")
+RATE_PLAN_CODES = ("BAR", "NRF", "MEMBER", "CORP", "PKG")
+
+
+@dataclass(frozen=True)
+class RoomTypeSpec:
+    code: str
+    name: str
+    count: int
+    base_price: int  # minor units
+    max_occupancy: int
+    bed: str
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    slug: str
+    name: str
+    code: str
+    kind: str
+    city: str
+    state: str
+    country: str
+    timezone: str
+    currency: str
+    check_in_time: str
+    check_out_time: str
+    overbooking_enabled: bool
+    buffer_pct: int
+    occupancy_target: float
+    staff: dict[str, int]
+    room_types: tuple[RoomTypeSpec, ...]
+
+    @property
+    def rooms(self) -> int:
+        return sum(rt.count for rt in self.room_types)
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    code: str
+    name: str
+    free_until_hours: int | None
+    penalty_pct: int
+    penalty_basis: str
+
+
+@dataclass(frozen=True)
+class RatePlanSpec:
+    code: str
+    name: str
+    discount_pct: int
+    refundable: bool
+    policy: str
+    weekend_uplift_pct: int
+    min_los: int = 1
+    max_los: int = 30
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    tier: str
+    min_points: int
+    min_stays: int
+    min_nights: int
+    min_spend: int  # minor units
+    base_points_per_100: int
+    benefits: tuple[str, ...]
+
+
+@dataclass
+class Profile:
+    source: str
+    name: str
+    description: str
+    name_locale: str
+    phone_scheme: str
+    guest_email_domains: tuple[str, ...]
+    staff_email_domain: str
+    organization: dict[str, str]
+    brand: dict[str, str]
+    admins: int
+    properties: tuple[PropertySpec, ...]
+    policies: tuple[PolicySpec, ...]
+    rate_plans: tuple[RatePlanSpec, ...]
+    tax_slabs: tuple[dict[str, Any], ...]
+    demand: dict[str, Any]
+    payments: dict[str, Any]
+    members: dict[str, Any]
+    tiers: tuple[TierSpec, ...]
+    points_rules: tuple[dict[str, Any], ...]
+    perks: tuple[dict[str, Any], ...]
+    redemption_items: tuple[dict[str, Any], ...]
+    comms: dict[str, Any]
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        return self.properties[0].currency
+
+
+RESERVED_EMAIL = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(test|invalid|example|localhost)|"
+                            r"test|invalid|example|localhost)$")
+
+
+def is_reserved_domain(domain: str) -> bool:
+    """RFC 2606 / RFC 6761 reserved names: example.com/.net/.org and the .test/.invalid/.example TLDs."""
+    return bool(RESERVED_EMAIL.search(domain.lower()))
+
+
+def default_profile_path() -> Path:
+    return Path(str(resources.files("hotelseed") / "profiles" / "default.toml"))
+
+
+def load_profile(path: str | Path | None = None) -> Profile:
+    p = Path(path) if path else default_profile_path()
+    if not p.is_file():
+        raise UsageError(f"profile not found: {p}")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"profile {p} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"profile {p} is not UTF-8 text") from None
+    try:
+        return _build(data, str(p))
+    except UsageError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise UsageError(f"profile {p}: {what}") from None
+
+
+def _money(value: Any, where: str) -> int:
+    if not isinstance(value, (int, float)) or value < 0:
+        raise UsageError(f"{where} must be a non-negative amount, got {value!r}")
+    return int(round(value * 100))
+
+
+def _share(d: dict, where: str) -> dict:
+    if not isinstance(d, dict) or not d:
+        raise UsageError(f"{where} must be a non-empty table of shares")
+    for k, v in d.items():
+        if not isinstance(v, (int, float)) or v < 0:
+            raise UsageError(f"{where}.{k} must be a non-negative number")
+    if sum(d.values()) <= 0:
+        raise UsageError(f"{where} shares add up to 0")
+    return d
+
+
+def _time(value: str, where: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise UsageError(f"{where} must be HH:MM, got {value!r}")
+    return value
+
+
+def _build(d: dict, source: str) -> Profile:
+    meta = d["profile"]
+    domains = tuple(meta.get("guest_email_domains", ["example.com"]))
+    for dom in (*domains, meta["staff_email_domain"]):
+        if not is_reserved_domain(dom):
+            raise UsageError(f"e-mail domain {dom!r} is not reserved (RFC 2606/6761): seeded mail could reach a person")
+    props = []
+    seen_slugs, seen_codes = set(), set()
+    for i, pd in enumerate(d["properties"]):
+        where = f"properties[{i}] ({pd.get('slug', '?')})"
+        if pd["slug"] in seen_slugs or pd["code"] in seen_codes:
+            raise UsageError(f"{where}: duplicate slug or code")
+        seen_slugs.add(pd["slug"]), seen_codes.add(pd["code"])
+        if pd["currency"] not in ISO_4217:
+            raise UsageError(f"{where}: unknown currency {pd['currency']!r}")
+        try:
+            zoneinfo.ZoneInfo(pd["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise UsageError(f"{where}: unknown timezone {pd['timezone']!r}") from None
+        rts = []
+        for j, rt in enumerate(pd.get("room_types", [])):
+            if not isinstance(rt.get("count"), int) or rt["count"] <= 0:
+                raise UsageError(f"{where}.room_types[{j}]: count must be a positive whole number")
+            rts.append(RoomTypeSpec(rt["code"], rt["name"], rt["count"], _money(rt["base_price"], f"{where} price"),
+                                    int(rt.get("max_occupancy", 2)), rt.get("bed", "")))
+        if not rts:
+            raise UsageError(f"{where}: a property needs at least one room type with rooms")
+        if len({r.code for r in rts}) != len(rts):
+            raise UsageError(f"{where}: duplicate room type code")
+        if "rooms" in pd and pd["rooms"] != sum(r.count for r in rts):
+            raise UsageError(f"{where}: rooms = {pd['rooms']} but room types add up to {sum(r.count for r in rts)}")
+        staff = {k: int(pd["staff"].get(k, 0)) for k in ROLE_QUOTA_KEYS}
+        if staff["MANAGER"] != 1 or staff["STAFF_FRONTDESK"] < 1:
+            raise UsageError(f"{where}: staff needs exactly 1 MANAGER and at least 1 STAFF_FRONTDESK")
+        occ = float(pd.get("occupancy_target", 0.65))
+        if not 0 < occ <= 1:
+            raise UsageError(f"{where}: occupancy_target must be in (0, 1]")
+        props.append(PropertySpec(
+            pd["slug"], pd["name"], pd["code"], pd.get("kind", "CITY"), pd["city"], pd.get("state", ""),
+            pd["country"], pd["timezone"], pd["currency"], _time(pd["check_in_time"], f"{where}.check_in_time"),
+            _time(pd["check_out_time"], f"{where}.check_out_time"), bool(pd.get("overbooking_enabled", False)),
+            int(pd.get("buffer_pct", 0)), occ, staff, tuple(rts)))
+    if not props:
+        raise UsageError("a profile needs at least one property")
+    if len({p.currency for p in props}) != 1:
+        raise UsageError("all properties of a profile must share one currency")
+    policies = tuple(PolicySpec(c["code"], c["name"], c.get("free_until_hours"), int(c["penalty_pct"]),
+                                c.get("penalty_basis", "FIRST_NIGHT")) for c in d["cancellation_policies"])
+    policy_codes = {p.code for p in policies}
+    plans = []
+    for code, rp in d["rate_plans"].items():
+        if code not in RATE_PLAN_CODES:
+            raise UsageError(f"rate_plans.{code}: unknown rate plan code (one of {', '.join(RATE_PLAN_CODES)})")
+        if rp["policy"] not in policy_codes:
+            raise UsageError(f"rate_plans.{code}: unknown cancellation policy {rp['policy']!r}")
+        plans.append(RatePlanSpec(code, rp["name"], int(rp["discount_pct"]), bool(rp.get("refundable", True)),
+                                  rp["policy"], int(rp.get("weekend_uplift_pct", 0)), int(rp.get("min_los", 1)),
+                                  int(rp.get("max_los", 30))))
+    if "BAR" not in {p.code for p in plans}:
+        raise UsageError("rate_plans: a BAR plan is required")
+    tiers = tuple(TierSpec(t["tier"], int(t["min_points"]), int(t["min_stays"]), int(t["min_nights"]),
+                           _money(t["min_spend"], f"tiers.{t['tier']}.min_spend"), int(t["base_points_per_100"]),
+                           tuple(t.get("benefits", []))) for t in d["tiers"])
+    if tuple(t.tier for t in tiers) != TIERS:
+        raise UsageError(f"tiers must be exactly {', '.join(TIERS)} in rank order")
+    demand = d["demand"]
+    if len(demand["season"]) != 12 or len(demand["weekday"]) != 7:
+        raise UsageError("demand.season needs 12 monthly values and demand.weekday 7 daily values")
+    _share(demand["channels"], "demand.channels")
+    _share(demand["ota_split"], "demand.ota_split")
+    _share(d["comms"]["channels"], "comms.channels")
+    members = d["members"]
+    for slab in d["tax_slabs"]:
+        dt.date.fromisoformat(slab["effective_from"])
+    return Profile(
+        source=source, name=meta["name"], description=meta.get("description", ""),
+        name_locale=meta.get("name_locale", "en_US"), phone_scheme=meta.get("phone_scheme", "IN_TRUNK_ZERO"),
+        guest_email_domains=domains, staff_email_domain=meta["staff_email_domain"],
+        organization=d["organization"], brand=d["brand"], admins=int(d.get("staff", {}).get("admins", 1)),
+        properties=tuple(props), policies=policies, rate_plans=tuple(plans),
+        tax_slabs=tuple(sorted(d["tax_slabs"], key=lambda s: s["effective_from"])), demand=demand,
+        payments=d["payments"], members=members, tiers=tiers, points_rules=tuple(d.get("points_rules", [])),
+        perks=tuple(d.get("perks", [])), redemption_items=tuple(d.get("redemption_items", [])), comms=d["comms"],
+        raw=d)
