@@ -106,6 +106,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         guests = guest_users(plan, world, g.get("user_id", []), g.get("email", []), g.get("phone", []),
                              g.get("name", []), np.asarray(g.get("created_at", []), dtype=np.int64), run_id, role_id)
         loyalty = generate_loyalty(plan, world, people, bookings.facts, run_id)
+        bookings.add_payments(loyalty.award_night)
         comms = generate_comms(plan, world, people, staff, bookings.facts, loyalty, run_id)
         timings["generate"] = time.perf_counter() - t0
         say("generate", 0, timings["generate"])

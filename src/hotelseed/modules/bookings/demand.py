@@ -145,6 +145,14 @@ def member_trips(plan: Plan, world, people) -> list[Requests]:
     n_props = len(world.properties)
     end = plan.as_of
     rate = median * np.exp(sigma * stream.normal(people.index, 0))
+    # Segments with their own frequency (e.g. consultants on weekly assignments): a mixture, not one curve.
+    u_seg = stream.uniform(people.index, 7)
+    lower = 0.0
+    for seg in mcfg.get("segments", []):
+        m = (u_seg >= lower) & (u_seg < lower + seg["share"])
+        s_med, s_sig = seg["stays_per_year"]
+        rate[m] = s_med * np.exp(s_sig * stream.normal(people.index[m], 1))
+        lower += seg["share"]
     home = stream.integers(people.index, n_props, 3)
     for i in range(len(people.index)):
         rng = stream.child(int(people.index[i])).generator()

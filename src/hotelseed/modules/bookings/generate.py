@@ -63,6 +63,7 @@ class BookingFacts:
     email: np.ndarray
     phone: np.ndarray
     loyalty_linked: np.ndarray
+    first_night: np.ndarray
 
 
 @dataclass
@@ -70,6 +71,11 @@ class BookingsOut:
     tables: dict[str, Columns] = field(default_factory=dict)
     facts: BookingFacts | None = None
     guest_user: dict = field(default_factory=dict)
+    payment_inputs: tuple = ()
+
+    def add_payments(self, award_night: np.ndarray) -> None:
+        """The payments table, once the loyalty replay has said which bookings had a night paid in points."""
+        self.tables["payments"] = _payments(*self.payment_inputs, award_night)
 
 
 def _p(outcomes: dict, channel: np.ndarray, key: str) -> np.ndarray:
@@ -135,7 +141,10 @@ def generate_bookings(plan: Plan, world, people, staff, account_ids: np.ndarray,
         parts.append(_in_flight_carts(plan, pw, rng, as_of_day))
         req = Requests.concat(parts)
         checkin_ts = clock.utc(req.arrival, req.checkin_sod)
-        keep = (req.created_at <= plan.as_of) & (req.created_at < checkin_ts - 60)
+        # A booking exists once made (created <= as_of) and before the guest arrives; a web checkout (hold,
+        # payment, confirmation) takes up to ~11 minutes, so it must start 20 minutes before arrival.
+        margin = np.where(req.channel == "WEB_DIRECT", 1200, 60)
+        keep = (req.created_at <= plan.as_of) & (req.created_at < checkin_ts - margin)
         req = req.take(np.flatnonzero(keep))
         req = req.take(np.lexsort((req.arrival, req.created_at)))
         per_property.append(_lifecycle(plan, world, pi, pw, clock, as_of_day, req, staff, outcomes, rng))
@@ -480,7 +489,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     manager_user = np.array([managers[p][0] if len(managers[p]) else None for p in pi], dtype=object)
     asg = in_house[stay_b] & (room_index >= 0)
     a_b = stay_b[asg]
-    assigned_at = np.maximum(checked_in_at[a_b] - (60 + u[a_b, U_ROOM] * 1800).astype(np.int64), created[a_b] + 30)
+    assigned_at = np.maximum(checked_in_at[a_b] - (60 + u[a_b, U_ROOM] * 1800).astype(np.int64), confirmed_at[a_b] + 1)
     assigned_at = np.minimum(assigned_at, checked_in_at[a_b])
     A = Columns("room_assignments")
     A["id"] = np.arange(1, len(a_b) + 1, dtype=np.int64)
@@ -513,12 +522,12 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     G["loyalty_account_id"] = np.where(primary & linked[g_b], account[g_b], None).astype(object)
     out.tables["booking_guests"] = G
 
-    pays = _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fee, first_night, cancelled,
-                     on_hold_cancel, checked_in_at, checked_out_at, u)
-    out.tables["payments"] = pays
+    # Payments wait for the loyalty replay: a member may pay a night with points (an award night).
+    out.payment_inputs = (plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fee, first_night, cancelled,
+                          on_hold_cancel, checked_in_at, checked_out_at, u)
     out.tables["booking_audit_logs"] = _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at,
                                               checked_in_at, checked_out_at, cancelled_at, assigned_at, a_b,
-                                              desk_user, manager_user, user_id, pays, n_requests, u)
+                                              desk_user, manager_user, user_id, n_requests, u)
     holds, locks, inv = _holds_and_inventory(plan, world, P, B, S, bid, status, is_web, created, confirmed_at,
                                              cancelled_at, on_hold_cancel, pi, rooms, arrival, departure)
     out.tables["hold_logs"] = holds
@@ -535,7 +544,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
         confirmed_at=confirmed_at, cancelled_at=cancelled_at, checked_in_at=checked_in_at,
         checked_out_at=checked_out_at, check_in=arrival, check_out=departure, nights=nights, total=total,
         prepaid=is_web, weekend=has_weekend, premium=rank > top / 2, off_season=season_arrival < season.mean() * 0.95,
-        guest_name=name, email=email, phone=phone, loyalty_linked=linked)
+        guest_name=name, email=email, phone=phone, loyalty_linked=linked, first_night=first_night)
     # Guest users: one per registered non-member guest, created just before their first booking.
     reg = np.flatnonzero(registered_guest)
     if len(reg):
@@ -552,7 +561,7 @@ def _pick(mix: dict, u: np.ndarray) -> np.ndarray:
 
 
 def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fee, first_night, cancelled,
-              on_hold_cancel, checked_in_at, checked_out_at, u) -> Columns:
+              on_hold_cancel, checked_in_at, checked_out_at, u, award_night) -> Columns:
     """Charges and refunds that settle each booking by its status (platform.md §4.2 inv. 9, §6.5)."""
     pcfg = plan.profile.payments
     as_of = plan.as_of
@@ -582,7 +591,12 @@ def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fe
     refund_at = np.minimum(P["cancel_ts"] + 60 + (u[:, U_REFUND] * 1740).astype(np.int64), as_of)
     refund_capture = refund_at + ((1 + u[:, U_REFUND] * 6) * DAY).astype(np.int64)
     charge_status = np.where(full_refund & (refund_capture <= as_of), "REFUNDED", "COMPLETED")
-    block(online & confirmedish, total, charge_status, pay_ts, capture_ts, method_of_mode)
+    block(online & confirmedish & ~award_night, total, charge_status, pay_ts, capture_ts, method_of_mode)
+    # Award night: the first night paid with points (a FREE_NIGHT redemption), the rest by the guest's method.
+    award = online & confirmedish & award_night
+    in_points = np.minimum(first_night, total)
+    block(award, in_points, "COMPLETED", pay_ts, capture_ts, np.full(n, "LOYALTY_POINTS", dtype=object))
+    block(award & (total > in_points), total - in_points, "COMPLETED", pay_ts + 1, capture_ts + 1, method_of_mode)
     # Pay at the hotel / OTA collect / invoice: money moves at the stay, or as a penalty.
     ota_at = np.minimum(checked_in_at + 60 + jitter, as_of)
     block((mode == "ota") & np.isin(status, ["CHECKED_IN", "CHECKED_OUT", "COMPLETED"]), total, "COMPLETED",
@@ -617,12 +631,14 @@ def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fe
     kind = np.concatenate([np.full(n_ch, "CHARGE", dtype=object), np.full(len(refund_b), "REFUND", dtype=object)])
     ids = np.arange(1, len(all_b) + 1, dtype=np.int64)
     provider = {"online": plan.profile.payments.get("provider", "razorpay"), "ota": "ota", "hotel": "pos", "invoice": "invoice"}
+    methods = np.concatenate([charges["method"], method_of_mode[refund_b]]).astype(object)
     T = Columns("payments")
     T["id"] = ids
     T["booking_id"] = bid[all_b]
     T["kind"] = kind
-    T["method"] = np.concatenate([charges["method"], method_of_mode[refund_b]]).astype(object)
-    T["provider"] = np.array([provider[m] for m in mode[all_b]], dtype=object)
+    T["method"] = methods
+    T["provider"] = np.array(["loyalty" if m == "LOYALTY_POINTS" else provider[md] for m, md in zip(methods, mode[all_b])],
+                             dtype=object)
     orders = scrambled_codes(bid[all_b], 10, salt=29)
     T["provider_order_id"] = np.where(mode[all_b] == "online", np.char.add("order_", orders.astype(str)), None).astype(object)
     pids = scrambled_codes(ids, 12, salt=31)
@@ -639,7 +655,7 @@ def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fe
 
 
 def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, checked_in_at, checked_out_at,
-           cancelled_at, assigned_at, a_b, desk_user, manager_user, user_id, pays, n_requests, u) -> Columns:
+           cancelled_at, assigned_at, a_b, desk_user, manager_user, user_id, n_requests, u) -> Columns:
     """The audit trail: CREATE, then each transition that led to the current status (platform.md §5)."""
     n = len(bid)
     initial = np.where(is_web, "HOLD", np.where((status == "PENDING") | (status == "REJECTED"), "PENDING", "CONFIRMED"))
@@ -657,6 +673,8 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     step(np.ones(n, bool), 0, "CREATE", None, initial, created, creator)
     paid = is_web & (P["pay_ts"] <= plan.as_of) & np.isin(status, ["HOLD"]) & (P["pay_ts"] < created + 15 * 60)
     confirmed = confirmed_at < NEVER
+    # The inventory hold placed with the web booking (its token and expiry go in meta), then the payment.
+    step(is_web, 1, "HOLD", "HOLD", "HOLD", created + 1, none)
     step((is_web & confirmed) | paid, 1, "PAYMENT", "HOLD", "HOLD", P["pay_ts"], none)
     step(is_web & confirmed, 2, "CONFIRM", "HOLD", "CONFIRMED", confirmed_at, none)
     step(~is_web & confirmed & (initial == "PENDING"), 2, "CONFIRM", "PENDING", "CONFIRMED", confirmed_at, manager_user)
@@ -701,6 +719,8 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     meta[:] = [{}] * len(b)
     for i in np.flatnonzero(actions == "NOTE"):
         meta[i] = {"special_request": str(REQUESTS[int(L["booking_id"][i]) % len(REQUESTS)])}
+    for i in np.flatnonzero(actions == "HOLD"):
+        meta[i] = {"ttl_minutes": int(plan.profile.demand.get("hold_minutes", 15))}
     for i in np.flatnonzero(actions == "MODIFY"):
         meta[i] = {"changed": "guest details" if int(L["booking_id"][i]) % 2 else "arrival time"}
     L["meta"] = meta

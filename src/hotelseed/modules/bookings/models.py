@@ -121,7 +121,8 @@ class Booking(Base):
         sa.Index("ix_bookings_property_check_in", "property_id", "check_in"),
         sa.CheckConstraint("check_out > check_in", name="dates"),
         sa.CheckConstraint("adults >= 1 AND children >= 0 AND rooms >= 1", name="party"),
-        sa.CheckConstraint("total_price = net_amount + tax_amount", name="total"),
+        # In whole cents: SQLite stores numeric as REAL, where 0.1 + 0.2 <> 0.3.
+        sa.CheckConstraint("ROUND(total_price * 100) = ROUND(net_amount * 100) + ROUND(tax_amount * 100)", name="total"),
         sa.CheckConstraint(f"source NOT IN ({_OTA_SQL}) OR (source_reservation_id IS NOT NULL AND commission_pct > 0)",
                            name="ota_channel"),
         sa.CheckConstraint("status <> 'HOLD' OR (hold_token IS NOT NULL AND hold_expires_at IS NOT NULL)",

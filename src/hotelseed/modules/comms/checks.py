@@ -7,10 +7,12 @@ from collections import defaultdict
 from hotelseed.core.checks import Check, epoch, fetch
 
 M = "comms"
-ITEMS = ("SELECT thread_id AS t, direction AS dir, created_at AS at FROM emails WHERE thread_id IS NOT NULL "
-         "UNION ALL SELECT thread_id, direction, created_at FROM message_logs WHERE thread_id IS NOT NULL "
-         "UNION ALL SELECT thread_id, direction, initiated_at FROM call_logs WHERE thread_id IS NOT NULL "
-         "UNION ALL SELECT thread_id, 'NOTE', created_at FROM conversation_notes")
+# Items of a thread; e-mails not sent yet (DRAFT, QUEUED) are neither an answer nor the last message.
+ITEMS = ("SELECT thread_id AS t, CASE WHEN status IN ('DRAFT','QUEUED') THEN 'UNSENT' ELSE CAST(direction AS VARCHAR(8)) END "
+         "AS dir, created_at AS at FROM emails WHERE thread_id IS NOT NULL "
+         "UNION ALL SELECT thread_id, CAST(direction AS VARCHAR(8)), created_at FROM message_logs WHERE thread_id IS NOT NULL "
+         "UNION ALL SELECT thread_id, CAST(direction AS VARCHAR(8)), initiated_at FROM call_logs WHERE thread_id IS NOT NULL "
+         "UNION ALL SELECT thread_id, CAST('NOTE' AS VARCHAR(8)), created_at FROM conversation_notes")
 SLA_DEFAULT = {"URGENT": 15, "HIGH": 60, "NORMAL": 240, "LOW": 1440}
 
 
@@ -23,7 +25,7 @@ def _derived(conn, params):
     for t, direction, at in fetch(conn, f"SELECT t, dir, {epoch(d, 'at')} FROM ({ITEMS}) x"):
         if direction == "OUTBOUND":
             first_out[t] = min(first_out.get(t, at), at)
-        if direction != "NOTE":
+        if direction in ("INBOUND", "OUTBOUND"):
             last[t] = max(last[t], at)
     rows = fetch(conn, f"SELECT id, priority, {epoch(d, 'created_at')}, {epoch(d, 'first_response_at')}, "
                        f"{epoch(d, 'last_message_at')}, sla_breached FROM threads")
@@ -96,7 +98,7 @@ CHECKS = [
           "SELECT count(*) FROM threads",
           "SELECT t.id FROM threads t WHERE (t.assigned_to IS NULL AND t.status IN ('RESOLVED','ARCHIVED')) OR "
           "(t.assigned_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = t.assigned_to AND "
-          "r.property_id = t.property_id AND r.role_key IN (CASE WHEN t.is_escalated THEN 'MANAGER' "
+          "r.property_id = t.property_id AND CAST(r.role_key AS VARCHAR(16)) IN (CASE WHEN t.is_escalated THEN 'MANAGER' "
           "WHEN t.category = 'BOOKING' THEN 'STAFF_FRONTDESK' ELSE 'STAFF_FRONTDESK' END, "
           "CASE WHEN t.is_escalated THEN 'MANAGER' WHEN t.category = 'BOOKING' THEN 'MANAGER' ELSE 'STAFF_FRONTDESK' END)))"),
     Check("threads.items_in_window", "§4.4 inv. 23", M,

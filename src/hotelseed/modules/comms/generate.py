@@ -496,6 +496,20 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
             notes.append((new_id[k], r["assignee"], "Escalated to the duty manager." if meta[k]["escalated"]
                           else "Guest informed; follow up if no reply.", True, at))
 
+    # Mail in flight at as_of: a reply drafted and one queued at the provider, in open e-mail threads.
+    # The fresh threads (the last ones created) get them: assigned, answer being written, not yet sent.
+    unsent = [k for k in live_threads if rows[k]["status"] == "NEW" and guest_of(k)[1] not in suppress_email]
+    for k, st in zip(unsent[-2:], ("DRAFT", "QUEUED")):
+        name, email, phone, uid = guest_of(k)
+        pw = props[meta[k]["pi"]]
+        at = max(rows[k]["last"], as_of - 600) if st == "DRAFT" else max(rows[k]["last"], as_of - 3)
+        if rows[k]["assignee"] is None:
+            desk = staff.ids(pw.id, "STAFF_FRONTDESK")
+            rows[k]["assignee"] = desk[0] if len(desk) else None
+            TH["assigned_to"][TH["id"] == new_id[k]] = rows[k]["assignee"]
+        emails.append((len(emails) + 1, new_id[k], "OUTBOUND", "TRANSACTIONAL", st, pw.email, [email],
+                       "Re: " + SUBJECTS[meta[k]["topic"]].format(code="", prop=pw.name),
+                       OUTBOUND_TEXT.format(prop=pw.name, answer="We are looking into it."), meta[k]["topic"], at, None))
     # Marketing e-mails to opted-in members, never after a suppression of the address (inv. 24).
     opt_in = loyalty.tables["loyalty_accounts"]["marketing_opt_in"]
     per_year = float(cfg.get("marketing_emails_per_member_year", 4))
@@ -517,9 +531,9 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
                 events.append((eid, "OPEN", int(t) + 7200, addr, {}))
                 if mrng.random() < 0.2:
                     events.append((eid, "LINK_CLICK", int(t) + 7260, addr, {"link": "offers"}))
-                if mrng.random() < 0.02 and addr not in suppress_email:
-                    events.append((eid, "SUBSCRIPTION_CHANGE", int(t) + 7300, addr, {"suppress_sending": True}))
-                    suppress_email[addr] = (int(t) + 7300, "UNSUBSCRIBE", eid)
+            if mrng.random() < float(cfg.get("marketing_unsubscribe", 0.003)) and t + 7300 <= as_of and addr not in suppress_email:
+                events.append((eid, "SUBSCRIPTION_CHANGE", int(t) + 7300, addr, {"suppress_sending": True}))
+                suppress_email[addr] = (int(t) + 7300, "UNSUBSCRIBE", eid)
     # Suppression rows: e-mail bounces/complaints point at the e-mail with the event; phone opt-outs.
     email_id_by_key = {}
     for e in emails:

@@ -112,7 +112,8 @@ def generate_staff(plan: Plan, world, existing: list[StaffMember], has_superadmi
     while have_admins < prof.admins:
         key = f"admin-{k}"
         if f"{key}@{domain}" not in taken:
-            want.append((key, "ADMIN", None, "ORG"))
+            # The first admin runs the organization; the next ones a brand (brand-scoped ADMIN).
+            want.append((key, "ADMIN", None, "ORG" if k == 0 else "BRAND"))
             have_admins += 1
         k += 1
     for pw in world.properties:
@@ -144,7 +145,7 @@ def generate_staff(plan: Plan, world, existing: list[StaffMember], has_superadmi
     roles["role_key"] = np.array([w[1] for w in want], dtype=object)
     roles["scope_type"] = np.array([w[3] for w in want], dtype=object)
     roles["org_id"] = np.array([world.org_id if w[3] == "ORG" else None for w in want], dtype=object)
-    roles["brand_id"] = np.array([None] * n, dtype=object)
+    roles["brand_id"] = np.array([world.brand_id if w[3] == "BRAND" else None for w in want], dtype=object)
     roles["property_id"] = np.array([w[2] for w in want], dtype=object)
     roles["created_at"] = np.array(hired, dtype="datetime64[s]")
     directory = StaffDirectory(list(existing) + [StaffMember(u, w[1], w[2], e, nm)

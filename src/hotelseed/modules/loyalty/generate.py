@@ -25,7 +25,7 @@ TIERS = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "DIAMOND")
 RANK = {t: i for i, t in enumerate(TIERS)}
 # Event order at equal times: year rollover, then what happens at that instant.
 EV_ROLLOVER, EV_ENROLL, EV_BONUS, EV_STAY, EV_REFERRAL, EV_REDEEM, EV_ADJUST, EV_TRANSFER_OUT, EV_TRANSFER_IN, \
-    EV_MANUAL = range(10)
+    EV_MANUAL, EV_AWARD = range(11)
 
 
 def year_start(year: int) -> int:
@@ -73,6 +73,7 @@ class MemberState:
 class LoyaltyOut:
     tables: dict[str, Columns]
     timeline: dict[int, list[tuple[int, str]]]  # account → [(valid_from, tier)]
+    award_night: np.ndarray  # by booking row: its first night was paid with a FREE_NIGHT redemption
 
 
 class Replay:
@@ -85,6 +86,7 @@ class Replay:
         self.cfg = plan.profile.members
         self.ledger = Ledger()
         self.redemptions: list[dict] = []
+        self.award_night = np.zeros(len(facts.id), dtype=bool)
 
     # -- ledger
     def post(self, s: MemberState, kind: str, points: int, at: int, reason: str, booking=None, rule=None,
@@ -161,6 +163,10 @@ class Replay:
         events += [(int(f.checked_out_at[b]), EV_STAY, int(b)) for b in mine]
         if len(mine):
             s.first_checkout = int(f.checked_out_at[mine].min())
+        # Award nights: a member with enough points may pay the first night of a web booking with them.
+        award_ok = np.flatnonzero((f.member == i) & f.loyalty_linked & (f.source == "WEB_DIRECT") &
+                                  np.isin(f.status, ["CONFIRMED", "CHECKED_IN", "CHECKED_OUT", "COMPLETED"]))
+        events += [(int(f.created_at[b]) + 30, EV_AWARD, int(b)) for b in award_ok]
         u = self.stream.child("member", i)
         g = u.generator()
         # Redemption attempts: in each year, with the profile's share (10-20% of members a year, §6.6).
@@ -185,6 +191,7 @@ class Replay:
                 continue
             if year_of(at) != s.year:
                 self.rollover(s, year_of(at), year_start(year_of(at)))
+            self.check_expiry(s, at)  # before any decision that depends on the balance
             if kind == EV_BONUS:
                 self.post(s, "BONUS", int(self.cfg.get("enrollment_bonus", 500)), at, "Enrollment bonus",
                           campaign=self.world.campaigns.get("WELCOME"))
@@ -221,6 +228,8 @@ class Replay:
                 to_tier, _transfer = data
                 if RANK[to_tier] > RANK[s.tier]:
                     self.set_tier(s, to_tier, "TRANSFER", at, list(s.ytd))
+            elif kind == EV_AWARD:
+                self.award(s, at, data)
             elif kind == EV_MANUAL:
                 if s.tier in ("MEMBER", "SILVER"):
                     self.set_tier(s, TIERS[RANK[s.tier] + 1], "MANUAL_ADJUSTMENT", at, list(s.ytd))
@@ -228,6 +237,22 @@ class Replay:
         if year_of(self.plan.as_of) != s.year:
             self.rollover(s, year_of(self.plan.as_of), year_start(year_of(self.plan.as_of)))
         return s
+
+    def award(self, s: MemberState, at: int, b: int) -> None:
+        item = next((it for it in self.world.items if it["type"] == "FREE_NIGHT"), None)
+        share = float(self.cfg.get("award_night_share", 0.3))
+        if item is None or s.balance < item["points_cost"] or self.stream.child("award").uniform(int(self.facts.id[b]), 0) >= share:
+            return
+        f = self.facts
+        rid = len(self.redemptions) + 1
+        in_house = f.checked_in_at[b] < NEVER
+        self.redemptions.append(dict(id=rid, item_id=item["id"], account=s.account, points=int(item["points_cost"]),
+                                     status="USED" if in_house else "CONFIRMED", redeemed_at=at,
+                                     expires_at=at + int(item["valid_days"]) * DAY, booking=int(f.id[b]),
+                                     used_at=int(f.checked_in_at[b]) if in_house else None, cancelled_at=None))
+        self.post(s, "REDEEM", -int(item["points_cost"]), at, f"Award night on booking {int(f.id[b])}", booking=int(f.id[b]),
+                  redemption=rid, meta={"booking_id": int(f.id[b])})
+        self.award_night[b] = True
 
     def redeem(self, s: MemberState, at: int, u: float) -> None:
         items = [it for it in self.world.items if it["points_cost"] <= s.balance and RANK[it["min_tier"]] <= RANK[s.tier]]
@@ -312,33 +337,43 @@ def generate_loyalty(plan: Plan, world, people, facts, run_id: int) -> LoyaltyOu
     transfers = []
     ts_stream = stream.child("transfers").generator()
     statuses = ["COMPLETED", "PENDING", "CANCELLED", "REJECTED", "COMPLETED"]
-    wanted = max(int(cfg.get("transfers", 2)), len(statuses)) if n else 0
+    wanted = max(int(cfg.get("transfers", 2)), len(statuses))
     manual = []
-    for k in range(wanted):
-        t = as_of - 2 * DAY if statuses[k % len(statuses)] == "PENDING" else \
-            int(as_of - (30 + ts_stream.random() * 600) * DAY)
-        senders = [i for i in range(n) if timeline_tier(timelines[i], t) in ("PLATINUM", "DIAMOND") and people.enrolled_at[i] < t]
-        receivers = [i for i in range(n) if RANK[timeline_tier(timelines[i], t)] < RANK["GOLD"] and people.enrolled_at[i] < t]
-        pick_s, pick_r = ts_stream.random(), ts_stream.random()
-        if not senders or not receivers:
-            continue
-        snd = senders[int(pick_s * len(senders))]
-        rcv = [r for r in receivers if r != snd]
-        if not rcv:
-            continue
-        rcv_i = rcv[int(pick_r * len(rcv))]
+    # Senders: members while they hold PLATINUM or DIAMOND (a privilege, like Hilton Diamond gifting).
+    spells = []
+    for i in range(n):
+        tl = timelines[i] + [(as_of, None)]
+        for (t0, tier), (t1, _next) in zip(tl, tl[1:]):
+            if tier in ("PLATINUM", "DIAMOND") and t1 - t0 > 2 * DAY:
+                spells.append((i, t0, t1, tier))
+    for k in range(wanted if spells else 0):
         st = statuses[k % len(statuses)]
+        open_spells = [sp for sp in spells if sp[2] == as_of]
+        pool = open_spells if st == "PENDING" and open_spells else spells
+        snd, t0, t1, from_tier = pool[int(ts_stream.random() * len(pool))]
+        t = t1 - DAY if st == "PENDING" else t0 + int(ts_stream.random() * (t1 - t0 - 2 * DAY))
+        if st == "PENDING" and t1 < as_of:
+            st = "CANCELLED"  # a request that was not acted on while the sender still held the tier
+        receivers = [r for r in range(n) if r != snd and people.enrolled_at[r] < t
+                     and RANK[timeline_tier(timelines[r], t)] < RANK["GOLD"]]
+        if not receivers:
+            continue
+        rcv_i = receivers[int(ts_stream.random() * len(receivers))]
         tid = len(transfers) + 1
-        from_tier = timeline_tier(timelines[snd], t)
-        deduction = 5000 if st == "COMPLETED" else 0
+        done = t + DAY if st == "COMPLETED" and t + DAY <= as_of else None
         transfers.append(dict(id=tid, sender=snd, receiver=rcv_i, from_tier=from_tier, to_tier="GOLD",
-                              deduction=deduction, status=st, requested_at=t,
-                              completed_at=t + DAY if st == "COMPLETED" and t + DAY <= as_of else None))
-        if transfers[-1]["completed_at"] is None and st == "COMPLETED":
-            transfers[-1]["status"] = "PENDING"
-        if transfers[-1]["status"] == "COMPLETED":
-            extra[snd].append((t + DAY, EV_TRANSFER_OUT, (deduction, tid)))
-            extra[rcv_i].append((t + DAY, EV_TRANSFER_IN, ("GOLD", tid)))
+                              deduction=5000 if done else 0, status=st if done or st != "COMPLETED" else "PENDING",
+                              requested_at=t, completed_at=done))
+        if done:
+            extra[snd].append((done, EV_TRANSFER_OUT, (5000, tid)))
+            extra[rcv_i].append((done, EV_TRANSFER_IN, ("GOLD", tid)))
+    # The programme at as_of: a redemption requested hours ago is being fulfilled (PENDING), and an earlier
+    # one was cancelled and its points given back (REVERSAL); by the members with the largest balances.
+    richest = sorted(range(n), key=lambda i: (-first[i].balance, i))
+    if n >= 1:
+        extra[richest[0]].append((as_of - 6 * 3600, EV_REDEEM, 0.5))
+    if n >= 2:
+        extra[richest[1]].append((as_of - 30 * DAY, EV_REDEEM, 0.01))
     # One goodwill status match by a manager (MANUAL_ADJUSTMENT), on the member with the most stays.
     if n:
         mi = int(np.argmax([s.life[0] for s in first]))
@@ -353,10 +388,13 @@ def generate_loyalty(plan: Plan, world, people, facts, run_id: int) -> LoyaltyOu
     # --- second pass with the gifts and manual adjustments in the timeline
     rep = Replay(plan, world, people, facts, stream)
     states = [rep.run_member(i, sorted(extra[i], key=lambda e: (e[0], e[1]))) for i in range(n)]
-    # ledger rows for transfers reference only the transfer id in meta; link the sender's TRANSFER row is enough
+    # What a gift actually cost the sender is what the ledger took (nothing if the balance was too small).
+    taken = {r[13]["transfer_id"]: -r[3] for r in rep.ledger.rows if r[2] == "TRANSFER"}
+    for t in transfers:
+        t["deduction"] = taken.get(t["id"], 0)
     tables = _tables(plan, world, people, facts, states, rep, referrals, transfers, run_id)
     timeline = {s.account: [(h[7], h[1]) for h in s.history] for s in states}
-    return LoyaltyOut(tables, timeline)
+    return LoyaltyOut(tables, timeline, rep.award_night)
 
 
 def _ts(values) -> np.ndarray:
@@ -424,7 +462,7 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     R["id"] = np.array([r["id"] for r in red], dtype=np.int64)
     R["item_id"] = np.array([r["item_id"] for r in red], dtype=np.int64)
     R["loyalty_account_id"] = np.array([r["account"] for r in red], dtype=np.int64)
-    R["booking_id"] = _objcol([None] * len(red))
+    R["booking_id"] = _objcol([r.get("booking") for r in red])
     R["points_redeemed"] = np.array([r["points"] for r in red], dtype=np.int64)
     R["status"] = _objcol([r["status"] for r in red])
     R["redeemed_at"] = _ts([r["redeemed_at"] for r in red])
@@ -456,7 +494,7 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     T["to_account_id"] = np.array([t["receiver"] + 1 for t in transfers], dtype=np.int64)
     T["from_tier"] = _objcol([t["from_tier"] for t in transfers])
     T["to_tier"] = _objcol([t["to_tier"] for t in transfers])
-    T["points_deduction"] = np.array([t["deduction"] if t["status"] == "COMPLETED" else 0 for t in transfers], dtype=np.int64)
+    T["points_deduction"] = np.array([t["deduction"] for t in transfers], dtype=np.int64)
     T["transfer_fee"] = np.zeros(len(transfers), dtype=np.int64)
     T["status"] = _objcol([t["status"] for t in transfers])
     T["requested_at"] = _ts([t["requested_at"] for t in transfers])
