@@ -63,8 +63,16 @@ def cleanup(conn: Connection, keep_staff: bool = True) -> CleanupResult:
     """Delete all module data and guest/member users; seeded staff too unless keep_staff. In the caller's
     transaction. The superadmin and staff not created by hotelseed are always kept."""
     deleted: dict[str, int] = {}
-    for table in delete_order():
-        deleted[table] = conn.execute(sa.text(f'DELETE FROM "{table}"')).rowcount
+    order = delete_order()
+    if conn.dialect.name == "postgresql":
+        # One TRUNCATE of all module tables: transactional on PostgreSQL, and unlike DELETE it leaves no dead
+        # rows for the foreign-key checks of the user deletions below to scan.
+        for table in order:
+            deleted[table] = int(conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar())
+        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in order)))
+    else:
+        for table in order:
+            deleted[table] = conn.execute(sa.text(f'DELETE FROM "{table}"')).rowcount
     # Step 5: users with only GUEST or MEMBER roles (or none); their roles cascade.
     deleted["users (guests and members)"] = conn.execute(sa.text(f"DELETE FROM users WHERE id IN ({GUEST_USERS_SQL})")).rowcount
     if not keep_staff:
