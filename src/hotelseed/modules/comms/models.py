@@ -133,9 +133,9 @@ class Suppression(Base):
 class MessageLog(Base):
     __tablename__ = "message_logs"
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True)
-    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(enum("message_channel", MESSAGE_CHANNEL))
     direction: Mapped[str] = mapped_column(direction)
     status: Mapped[str] = mapped_column(enum("message_status", MESSAGE_STATUS))
@@ -165,9 +165,9 @@ class MessageLog(Base):
 class CallLog(Base):
     __tablename__ = "call_logs"
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("threads.id", ondelete="SET NULL"), index=True)
-    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     handled_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     direction: Mapped[str] = mapped_column(direction)
     status: Mapped[str] = mapped_column(enum("call_status", CALL_STATUS))
