@@ -23,7 +23,7 @@ from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Seed a hotel platform's database with a consistent, realistic dataset, and verify it.")
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DB_HELP = "Target database URL (postgresql://… or sqlite:///PATH). Default: $DATABASE_URL, else ./hotelseed.db"
 
@@ -90,8 +90,12 @@ def master_complete_cmd(
     from hotelseed.seed import master_complete
     from hotelseed.summary import summarize
 
+    from hotelseed.plan import make_plan
+    from hotelseed.profile import load_profile
+
     opts = Options(seed=seed, as_of=parse_as_of(as_of), members=members, history_months=history_months,
                    future_months=future_months, keep_staff=keep_staff, profile=profile)
+    make_plan(opts, load_profile(profile))  # every input is checked before the database is touched
     engine, url = _engine(database_url)
     if not quiet and not as_json:
         err.print(f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; as-of {opts.as_of.isoformat()}")
@@ -196,26 +200,29 @@ def _usage_errors() -> tuple[type, ...]:
     return tuple(kinds)
 
 
+def _fail(message: str, code: int) -> None:
+    """One line on stderr, never wrapped or styled, credentials redacted; then exit with `code`."""
+    line = " ".join(redact(message).split())
+    sys.stderr.write(f"hotelseed: {line}\n")
+    sys.exit(code)
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
     except HotelseedError as exc:
-        err.print(f"hotelseed: {exc}", markup=False)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        err.print("hotelseed: aborted")
-        sys.exit(130)
+        _fail("aborted", 130)
     except Exception as exc:  # usage errors from the parser and anything unexpected: one line, no traceback
         if isinstance(exc, _usage_errors()):
-            err.print(f"hotelseed: {exc.format_message()}", markup=False)
-            sys.exit(2 if getattr(exc, "exit_code", 2) in (None, 1) else exc.exit_code)
+            _fail(exc.format_message(), 2 if getattr(exc, "exit_code", 2) in (None, 1) else exc.exit_code)
         if os.environ.get("HOTELSEED_DEBUG"):
             raise
-        err.print(f"hotelseed: unexpected error: {type(exc).__name__}: {redact(str(exc)).splitlines()[0] if str(exc) else ''}",
-                  markup=False)
-        sys.exit(1)
+        text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        _fail(f"unexpected error: {type(exc).__name__}: {text[0] if text else ''}", 1)
 
 
 if __name__ == "__main__":

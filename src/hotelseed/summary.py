@@ -26,7 +26,7 @@ def summarize(conn: Connection) -> dict:
                               "GROUP BY a.tier, t.rank ORDER BY t.rank"),
         "threads_by_category": _group(conn, "SELECT category, count(*) FROM threads GROUP BY category ORDER BY count(*) DESC"),
         "threads_by_status": _group(conn, "SELECT status, count(*) FROM threads GROUP BY status ORDER BY count(*) DESC"),
-        "thread_assignment": _group(conn, "SELECT coalesce(r.role_key, 'UNASSIGNED'), count(*) FROM threads t LEFT JOIN "
+        "thread_assignment": _group(conn, "SELECT coalesce(CAST(r.role_key AS VARCHAR(16)), 'UNASSIGNED'), count(*) FROM threads t LEFT JOIN "
                                           "user_roles r ON r.user_id = t.assigned_to AND r.property_id = t.property_id "
                                           "GROUP BY 1 ORDER BY 2 DESC"),
         "staff": staff,

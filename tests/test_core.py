@@ -1,0 +1,73 @@
+"""Domain-free core: random streams, ids, the FK-derived cleanup order, schema migrations."""
+
+from __future__ import annotations
+
+import numpy as np
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import given, settings, strategies as st
+
+from hotelseed.cleanup import MODULE_TABLES, STEP_OF, delete_order
+from hotelseed.core.db import make_engine
+from hotelseed.core.ids import scrambled_codes, uuid_for
+from hotelseed.core.rng import Stream, sample_categorical
+from hotelseed.models import metadata
+from hotelseed.schema_admin import head_revision, migrate, schema_state
+
+
+@given(seed=st.integers(0, 2**62), index=st.lists(st.integers(0, 2**40), min_size=1, max_size=50), slot=st.integers(0, 99))
+@settings(max_examples=50, deadline=None)
+def test_counter_streams_are_pure_functions_of_index(seed, index, slot):
+    s = Stream(seed, ("members",))
+    idx = np.array(index, dtype=np.int64)
+    u = s.uniform(idx, slot)
+    assert ((u >= 0) & (u < 1)).all()
+    # the value for one entity does not depend on which other entities are drawn with it
+    assert np.array_equal(u[:1], s.uniform(idx[:1], slot))
+    assert np.array_equal(u, Stream(seed, ("members",)).uniform(idx, slot))
+
+
+def test_streams_of_different_paths_differ():
+    a, b = Stream(1, ("a",)).uniform(np.arange(1000)), Stream(1, ("b",)).uniform(np.arange(1000))
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.1 and abs(a.mean() - 0.5) < 0.05
+
+
+@given(weights=st.lists(st.floats(0.01, 100), min_size=1, max_size=10), u=st.floats(0, 0.999999))
+def test_categorical_stays_in_range(weights, u):
+    k = sample_categorical(np.array([u]), weights)[0]
+    assert 0 <= k < len(weights)
+
+
+def test_scrambled_codes_are_unique_and_stable():
+    ids = np.arange(1, 200_001)
+    codes = scrambled_codes(ids, 7)
+    assert len(set(codes)) == len(ids)
+    assert codes[41] == scrambled_codes(np.array([42]), 7)[0]
+    assert uuid_for(1, "user", "x") == uuid_for(1, "user", "x") != uuid_for(2, "user", "x")
+
+
+def test_cleanup_deletes_children_before_parents():
+    order = delete_order()
+    assert set(order) == set(MODULE_TABLES) and set(STEP_OF) == set(order)
+    position = {t: i for i, t in enumerate(order)}
+    for table in order:
+        for fk in metadata.tables[table].foreign_keys:
+            parent = fk.column.table.name
+            if parent in position and parent != table:
+                assert position[table] < position[parent], f"{table} must go before {parent}"
+
+
+def test_migrate_creates_the_schema_at_head_without_drift(empty_db):
+    engine = make_engine(empty_db)
+    with engine.begin() as conn:
+        assert schema_state(conn) == "empty"
+        assert "created" in migrate(conn)
+    with engine.begin() as conn:
+        assert schema_state(conn) == "current"
+        assert "already" in migrate(conn)
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
+        assert diff == [], diff
+        tables = set(sa.inspect(conn).get_table_names())
+        assert set(metadata.tables) <= tables
