@@ -22,7 +22,8 @@ from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Seed a hotel platform's database with a consistent, realistic dataset, and verify it.")
-out = Console(highlight=False)
+# Not a terminal (a pipe, CI logs): a fixed width wide enough for the verification table.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DB_HELP = "Target database URL (postgresql://… or sqlite:///PATH). Default: $DATABASE_URL, else ./hotelseed.db"
