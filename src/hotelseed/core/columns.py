@@ -58,21 +58,18 @@ def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays)
 
 
-def obj(n: int, fill=None) -> np.ndarray:
-    arr = np.empty(n, dtype=object)
-    arr[:] = [fill] * n if not isinstance(fill, (list, dict)) else [fill] * n
+NULL_TIME = np.datetime64("NaT")
+
+
+def object_column(values) -> np.ndarray:
+    """Any iterable as an object column (None stays None = SQL NULL)."""
+    values = list(values)
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
     return arr
 
 
-def where_obj(mask: np.ndarray, values, other=None) -> np.ndarray:
-    """An object column: values where mask, else `other` (None = SQL NULL)."""
-    out = np.empty(len(mask), dtype=object)
-    out[:] = other
-    vals = np.asarray(values)
-    if vals.ndim == 0:
-        out[mask] = vals.item()
-    else:
-        out[mask] = vals[mask] if vals.dtype != object else vals[mask]
-    if vals.dtype.kind in "iu":
-        out[mask] = [int(v) for v in vals[mask]]
-    return out
+def time_column(epoch_seconds, never: int | None = None) -> np.ndarray:
+    """Epoch seconds as datetime64[s]; None (or values >= `never`) become NaT = SQL NULL."""
+    return np.array([NULL_TIME if v is None or (never is not None and v >= never) else np.datetime64(int(v), "s")
+                     for v in epoch_seconds], dtype="datetime64[s]")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hotelseed.core.columns import Columns
+from hotelseed.core.columns import Columns, object_column, time_column
 from hotelseed.core.ids import scrambled_codes
 from hotelseed.modules.bookings.generate import NEVER
 from hotelseed.plan import DAY, Plan
@@ -398,15 +398,7 @@ def generate_loyalty(plan: Plan, world, people, facts, run_id: int) -> LoyaltyOu
 
 
 def _ts(values) -> np.ndarray:
-    arr = np.array([np.datetime64(int(v), "s") if v is not None else np.datetime64("NaT") for v in values],
-                   dtype="datetime64[s]")
-    return arr
-
-
-def _objcol(values) -> np.ndarray:
-    a = np.empty(len(values), dtype=object)
-    a[:] = list(values)
-    return a
+    return time_column(values)
 
 
 def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_id) -> dict[str, Columns]:
@@ -417,7 +409,7 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     A["id"] = np.arange(1, n + 1, dtype=np.int64)
     A["member_number"] = np.array([f"{i + 1:06d}" for i in range(n)], dtype=object)
     A["user_id"] = people.user_id
-    A["tier"] = _objcol([s.tier for s in states])
+    A["tier"] = object_column([s.tier for s in states])
     A["points_balance"] = np.array([s.balance for s in states], dtype=np.int64)
     A["lifetime_stays"] = np.array([s.life[0] for s in states], dtype=np.int64)
     A["lifetime_nights"] = np.array([s.life[1] for s in states], dtype=np.int64)
@@ -435,7 +427,7 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     for name, k in (("loyalty_account_id", 0), ("user_id", 1), ("type", 2), ("points", 3), ("balance_before", 4),
                     ("balance_after", 5), ("reason", 6), ("booking_id", 7), ("rule_id", 8), ("campaign_id", 9),
                     ("referral_id", 10), ("redemption_id", 11), ("created_by", 12), ("metadata", 13)):
-        col = _objcol([r[k] for r in rows])
+        col = object_column([r[k] for r in rows])
         L[name] = col.astype(np.int64) if name in ("loyalty_account_id", "points", "balance_before", "balance_after") else col
     L["created_at"] = _ts([r[14] for r in rows])
     out["points_ledger"] = L
@@ -444,13 +436,13 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     H = Columns("tier_history")
     H["id"] = np.arange(1, len(hist) + 1, dtype=np.int64)
     H["loyalty_account_id"] = np.array([a for a, _ in hist], dtype=np.int64)
-    H["from_tier"] = _objcol([h[0] for _, h in hist])
-    H["to_tier"] = _objcol([h[1] for _, h in hist])
+    H["from_tier"] = object_column([h[0] for _, h in hist])
+    H["to_tier"] = object_column([h[1] for _, h in hist])
     H["points_at_change"] = np.array([h[2] for _, h in hist], dtype=np.int64)
     H["stays_at_change"] = np.array([h[3] for _, h in hist], dtype=np.int64)
     H["nights_at_change"] = np.array([h[4] for _, h in hist], dtype=np.int64)
     H["spend_at_change"] = np.array([h[5] for _, h in hist], dtype=np.int64)
-    H["reason"] = _objcol([h[6] for _, h in hist])
+    H["reason"] = object_column([h[6] for _, h in hist])
     H["changed_at"] = _ts([h[7] for _, h in hist])
     H["valid_from"] = _ts([h[7] for _, h in hist])
     nxt = [hist[k + 1][1][7] if k + 1 < len(hist) and hist[k + 1][0] == hist[k][0] else None for k in range(len(hist))]
@@ -462,9 +454,9 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     R["id"] = np.array([r["id"] for r in red], dtype=np.int64)
     R["item_id"] = np.array([r["item_id"] for r in red], dtype=np.int64)
     R["loyalty_account_id"] = np.array([r["account"] for r in red], dtype=np.int64)
-    R["booking_id"] = _objcol([r.get("booking") for r in red])
+    R["booking_id"] = object_column([r.get("booking") for r in red])
     R["points_redeemed"] = np.array([r["points"] for r in red], dtype=np.int64)
-    R["status"] = _objcol([r["status"] for r in red])
+    R["status"] = object_column([r["status"] for r in red])
     R["redeemed_at"] = _ts([r["redeemed_at"] for r in red])
     R["expires_at"] = _ts([r["expires_at"] for r in red])
     R["used_at"] = _ts([r["used_at"] for r in red])
@@ -475,10 +467,10 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     codes = scrambled_codes(np.array([r["id"] for r in referrals], dtype=np.int64), 8, salt=101)
     F["id"] = np.array([r["id"] for r in referrals], dtype=np.int64)
     F["referrer_id"] = np.array([r["referrer"] for r in referrals], dtype=np.int64)
-    F["referred_id"] = _objcol([r["referred"] for r in referrals])
-    F["referral_code"] = _objcol([f"REF-{c}" for c in codes])
-    F["referred_email"] = _objcol([r["email"] for r in referrals])
-    F["status"] = _objcol([r["status"] for r in referrals])
+    F["referred_id"] = object_column([r["referred"] for r in referrals])
+    F["referral_code"] = object_column([f"REF-{c}" for c in codes])
+    F["referred_email"] = object_column([r["email"] for r in referrals])
+    F["status"] = object_column([r["status"] for r in referrals])
     reward = int(plan.profile.members.get("referral_reward", 750))
     F["referrer_reward_points"] = np.full(len(referrals), reward, dtype=np.int64)
     F["referred_reward_points"] = np.full(len(referrals), reward, dtype=np.int64)
@@ -492,11 +484,11 @@ def _tables(plan, world, people, facts, states, rep, referrals, transfers, run_i
     T["id"] = np.array([t["id"] for t in transfers], dtype=np.int64)
     T["from_account_id"] = np.array([t["sender"] + 1 for t in transfers], dtype=np.int64)
     T["to_account_id"] = np.array([t["receiver"] + 1 for t in transfers], dtype=np.int64)
-    T["from_tier"] = _objcol([t["from_tier"] for t in transfers])
-    T["to_tier"] = _objcol([t["to_tier"] for t in transfers])
+    T["from_tier"] = object_column([t["from_tier"] for t in transfers])
+    T["to_tier"] = object_column([t["to_tier"] for t in transfers])
     T["points_deduction"] = np.array([t["deduction"] for t in transfers], dtype=np.int64)
     T["transfer_fee"] = np.zeros(len(transfers), dtype=np.int64)
-    T["status"] = _objcol([t["status"] for t in transfers])
+    T["status"] = object_column([t["status"] for t in transfers])
     T["requested_at"] = _ts([t["requested_at"] for t in transfers])
     T["completed_at"] = _ts([t["completed_at"] for t in transfers])
     out["tier_transfers"] = T
@@ -541,8 +533,8 @@ def _perks(plan, world, facts, states) -> Columns:
     P["id"] = np.arange(1, len(rows) + 1, dtype=np.int64)
     P["perk_id"] = np.array([r[0] for r in rows], dtype=np.int64)
     P["loyalty_account_id"] = np.array([r[1] for r in rows], dtype=np.int64)
-    P["booking_id"] = _objcol([r[2] for r in rows])
-    P["status"] = _objcol([r[3] for r in rows])
+    P["booking_id"] = object_column([r[2] for r in rows])
+    P["status"] = object_column([r[3] for r in rows])
     P["redeemed_at"] = _ts([r[4] for r in rows])
-    P["value_applied"] = _objcol([r[5] for r in rows])
+    P["value_applied"] = object_column([r[5] for r in rows])
     return P

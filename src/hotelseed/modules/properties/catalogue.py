@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hotelseed.core import loader
-from hotelseed.core.columns import Columns
+from hotelseed.core.columns import Columns, object_column
 from hotelseed.core.fake import phone_numbers
 from hotelseed.models import metadata
 from hotelseed.modules.identity.models import ROLE_KEYS
@@ -85,14 +85,8 @@ def _insert(conn: Connection, table: str, rows: list[dict]) -> None:
         return
     cols = Columns(table)
     for k in rows[0]:
-        cols[k] = _col([r[k] for r in rows])
+        cols[k] = object_column(r[k] for r in rows)
     loader.load(conn, metadata.tables[table], cols)
-
-
-def _col(values: list) -> np.ndarray:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
-    return arr
 
 
 def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
