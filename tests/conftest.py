@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from hotelseed.core.db import make_engine, resolve_url
+from hotelseed.guard import Consent
 from hotelseed.plan import Options, parse_as_of
 from hotelseed.seed import master_complete
 
@@ -24,6 +25,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ["sqlite", "postgresql"]
 AS_OF = parse_as_of("2026-11-25")
 SMALL = dict(as_of=AS_OF, history_months=6, future_months=2, members=120)
+YES = Consent(assume_yes=True)  # the tests pass the guard like a script that says --yes
 
 
 def _pg_reachable() -> str | None:
@@ -88,7 +90,7 @@ def empty_db(databases, backend) -> str:
 
 
 def seed(url: str, **options):
-    return master_complete(make_engine(url), Options(**{**SMALL, **options}))
+    return master_complete(make_engine(url), Options(**{**SMALL, **options}), consent=YES)
 
 
 _seeded: dict[tuple, tuple] = {}
@@ -97,7 +99,7 @@ _seeded: dict[tuple, tuple] = {}
 def _seeded_db(databases, backend: str, key: str, **options):
     if (backend, key) not in _seeded:
         url = databases.new(backend)
-        _seeded[(backend, key)] = (url, master_complete(make_engine(url), Options(**options)))
+        _seeded[(backend, key)] = (url, master_complete(make_engine(url), Options(**options), consent=YES))
     return _seeded[(backend, key)]
 
 

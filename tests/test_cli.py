@@ -45,7 +45,7 @@ def test_master_complete_json_then_verify_and_cleanup(empty_db):
     v = hs("verify", "--database-url", empty_db, "--json")
     assert v.returncode == 0, v.stderr
     assert json.loads(v.stdout)["ok"] is True
-    c = hs("cleanup", "--database-url", empty_db, "--json")
+    c = hs("cleanup", "--database-url", empty_db, "--json", "--yes")
     assert c.returncode == 0, c.stderr
     assert json.loads(c.stdout)["bookings"] == summary["counts"]["bookings"]
     with make_engine(empty_db).connect() as conn:

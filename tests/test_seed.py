@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 import pytest
 
-from conftest import AS_OF, SMALL, seed
+from conftest import AS_OF, SMALL, YES, seed
+from hotelseed.core.failpoints import FailpointHit
 from hotelseed.core.db import make_engine
 from hotelseed.digest import table_digests
 from hotelseed.models import metadata
@@ -140,13 +141,15 @@ def test_member_keeps_identity_when_members_grow(small_dataset, empty_db):
     assert all(large[k] == v for k, v in small.items())
 
 
-@pytest.mark.parametrize("where", ["load:users", "load:email_events", "before-commit"])
-def test_failure_mid_run_leaves_previous_dataset(small_dataset, where):
+@pytest.mark.parametrize("where", ["load:users", "mid-load:booking_audit_logs", "load:email_events", "before-commit"])
+def test_failure_mid_run_leaves_previous_dataset(small_dataset, where, monkeypatch):
     url, _ = small_dataset
     before = _digest_of(small_dataset)
     engine = make_engine(url)
-    with pytest.raises(RuntimeError, match="injected failure"):
-        master_complete(engine, Options(**{**SMALL, "seed": 7}), fail_after=where)
+    monkeypatch.setenv("HOTELSEED_FAILPOINT", where)
+    monkeypatch.setenv("HOTELSEED_FAILPOINT_MODE", "raise")
+    with pytest.raises(FailpointHit, match="injected failure"):
+        master_complete(engine, Options(**{**SMALL, "seed": 7}), consent=YES)
     with engine.connect() as conn:
         assert table_digests(conn) == before
 

@@ -41,8 +41,30 @@ def main_options(version: bool = typer.Option(False, "--version", callback=_vers
     pass
 
 
-def _engine(database_url: Optional[str]):
+def _confirm_prompt(target: str, deleting: dict[str, int]) -> bool:
+    table = Table(title=f"hotelseed will delete from {target}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in deleting.items():
+        if n:
+            table.add_row(name, f"{n:,}")
+    err.print(table)
+    return typer.confirm(f"Delete these {sum(deleting.values()):,} rows and reseed?", default=False, err=True)
+
+
+def _consent(yes: bool, allow_remote: bool, override_environment_check: bool):
+    from hotelseed.guard import Consent
+
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    return Consent(assume_yes=yes, allow_remote=allow_remote, override_environment=override_environment_check,
+                   confirm=_confirm_prompt if interactive else None)
+
+
+def _engine(database_url: Optional[str], consent=None):
+    from hotelseed.guard import Consent, check_target
+
     url = resolve_url(database_url)
+    check_target(url, consent or Consent(allow_remote=True))  # refuse a remote target before connecting
     engine = make_engine(url)
     check_reachable(engine)
     return engine, url
@@ -85,6 +107,12 @@ def master_complete_cmd(
     keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials; only top up quotas."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm the deletion without asking (needed when not interactive)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted and created; change nothing."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a database that is not on this machine."),
+    override_environment_check: bool = typer.Option(
+        False, "--override-environment-check",
+        help="Proceed although the database is stamped with a protected or another environment."),
 ):
     """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
     invariant, and report. All in one transaction: on any error the database is left as it was."""
@@ -97,7 +125,8 @@ def master_complete_cmd(
     opts = Options(seed=seed, as_of=parse_as_of(as_of), members=members, history_months=history_months,
                    future_months=future_months, keep_staff=keep_staff, profile=profile)
     make_plan(opts, load_profile(profile))  # every input is checked before the database is touched
-    engine, url = _engine(database_url)
+    consent = _consent(yes, allow_remote, override_environment_check)
+    engine, url = _engine(database_url, consent)
     if not quiet and not as_json:
         err.print(f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; as-of {opts.as_of.isoformat()}")
 
@@ -105,7 +134,19 @@ def master_complete_cmd(
         if not quiet and not as_json:
             err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
 
-    result = master_complete(engine, opts, progress)
+    result = master_complete(engine, opts, progress, consent=consent, dry_run=dry_run)
+    if dry_run:
+        plan = {"dry_run": True, "target": redact(url), "seed": opts.seed, "as_of": opts.as_of.isoformat(),
+                "would_delete": result.deleted, "would_create": result.written,
+                "catalogue_would_add": result.catalogue_added}
+        if as_json:
+            print(json.dumps(plan, indent=2))
+        else:
+            out.print(f"Dry run against {redact(url)}: nothing was changed.")
+            for title, rows in (("would delete", result.deleted), ("would create", result.written)):
+                out.print(f"[bold]{title}[/bold] ({sum(rows.values()):,} rows): "
+                          + ", ".join(f"{t} {n:,}" for t, n in rows.items() if n))
+        return
     with engine.connect() as conn:
         summary = summarize(conn)
     summary.update(seed=opts.seed, as_of=opts.as_of.isoformat(), profile=result.plan.profile.name,
@@ -127,16 +168,35 @@ def cleanup(
     keep_staff: bool = typer.Option(True, "--keep-staff/--delete-seeded-staff",
                                     help="Keep staff (default) or also delete staff that hotelseed created."),
     as_json: bool = typer.Option(False, "--json", help="Print deleted row counts as JSON."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm the deletion without asking (needed when not interactive)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted; change nothing."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a database that is not on this machine."),
+    override_environment_check: bool = typer.Option(
+        False, "--override-environment-check",
+        help="Proceed although the database is stamped with a protected or another environment."),
 ):
     """Delete the module data (communication hub, booking data, bookings, loyalty, guest users) in foreign-key
     order. The catalogue, staff and the superadmin are kept."""
     from hotelseed.cleanup import cleanup as do_cleanup
+    from hotelseed.cleanup import count_plan
+    from hotelseed.core.db import guarded_transaction
+    from hotelseed.guard import check_environment, confirm_deletion
     from hotelseed.schema_admin import require_current
+    from hotelseed.seed import run_lock
 
-    engine, _ = _engine(database_url)
-    with engine.begin() as conn:
+    consent = _consent(yes, allow_remote, override_environment_check)
+    engine, url = _engine(database_url, consent)
+    with guarded_transaction(engine) as conn:
+        run_lock(conn)
         require_current(conn, auto_create=False)
-        deleted = do_cleanup(conn, keep_staff=keep_staff).deleted
+        check_environment(conn, consent)
+        deleting = count_plan(conn, keep_staff=keep_staff)
+        if dry_run:
+            deleted = deleting
+        else:
+            confirm_deletion(url, deleting, consent)
+            deleted = do_cleanup(conn, keep_staff=keep_staff).deleted
+            conn.commit()
     if as_json:
         print(json.dumps(deleted, indent=2))
     else:
@@ -176,11 +236,13 @@ def verify(
 @app.command()
 def migrate(database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP)):
     """Create the schema in an empty database, or upgrade it to the current revision (Alembic)."""
+    from hotelseed.guard import write_stamp
     from hotelseed.schema_admin import migrate as do_migrate
 
     engine, _ = _engine(database_url)
     with engine.begin() as conn:
         out.print(do_migrate(conn))
+        out.print(f"environment stamp: {write_stamp(conn)}")
 
 
 def _usage_errors() -> tuple[type, ...]:

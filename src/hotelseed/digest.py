@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from hotelseed.models import metadata
 
-SKIP_TABLES = {"seed_runs"}
+SKIP_TABLES = {"seed_runs", "hotelseed_environment"}
 SKIP_COLUMNS = {"seed_run_id"}
 
 

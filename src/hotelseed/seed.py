@@ -14,10 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hotelseed import __version__
-from hotelseed.cleanup import cleanup
+from hotelseed.cleanup import cleanup, count_plan
 from hotelseed.core import loader
 from hotelseed.core.columns import Columns
+from hotelseed.core.db import Busy, guarded_transaction
 from hotelseed.core.errors import VerificationFailed
+from hotelseed.core.failpoints import failpoint
+from hotelseed.guard import Consent, check_environment, check_target, confirm_deletion, write_stamp
 from hotelseed.models import metadata
 from hotelseed.modules.bookings.generate import generate_bookings
 from hotelseed.modules.comms.generate import generate_comms
@@ -31,6 +34,7 @@ from hotelseed.schema_admin import require_current
 from hotelseed.verify import Report, run_checks
 
 Progress = Callable[[str, int, float], None]
+LOCK_TIMEOUT_S = 10
 
 
 @dataclass
@@ -41,7 +45,7 @@ class SeedResult:
     written: dict[str, int]
     timings: dict[str, float]
     report: Report
-    summary: dict = field(default_factory=dict)
+    dry_run: bool = False
 
     @property
     def rows_written(self) -> int:
@@ -63,13 +67,30 @@ def _next_id(conn: Connection, table: str) -> int:
     return int(conn.execute(sa.text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar()) + 1
 
 
+def run_lock(conn: Connection) -> None:
+    """One seed at a time per database, and fail fast instead of hanging behind someone else's lock.
+
+    PostgreSQL: a transaction-scoped advisory lock (released by COMMIT/ROLLBACK or the session dying) and
+    lock/statement timeouts. SQLite: BEGIN IMMEDIATE already holds the write lock (see core/db.py).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    conn.exec_driver_sql("SET LOCAL statement_timeout = '30min'")
+    if not conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(hashtext('hotelseed:master-seed'))").scalar():
+        raise Busy("another hotelseed run is in progress on this database; try again when it has finished")
+
+
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
-                    fail_after: str | None = None, verify: bool = True) -> SeedResult:
+                    consent: Consent = Consent(), dry_run: bool = False, verify: bool = True) -> SeedResult:
     """Wipe the module data and recreate it, all in one transaction, then verify before COMMIT.
 
-    If verification finds a violation the transaction is rolled back and VerificationFailed is raised with
-    the report: a dataset that breaks an invariant is never left behind.
+    Every run passes the guard first (guard.py). With dry_run the whole plan is computed (what would be
+    deleted and created) and rolled back. If verification finds a violation the transaction is rolled back
+    and VerificationFailed carries the report: a dataset that breaks an invariant is never left behind.
     """
+    url = engine.url.render_as_string(hide_password=False)
+    check_target(url, consent)
     profile = load_profile(options.profile)
     plan = make_plan(options, profile)
     timings: dict[str, float] = {}
@@ -82,16 +103,24 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         timings[step] = time.perf_counter() - t0
         return out
 
-    with engine.begin() as conn:
+    with guarded_transaction(engine) as conn:
+        run_lock(conn)
         require_current(conn)
+        check_environment(conn, consent)
+        deleting = count_plan(conn, keep_staff=options.keep_staff)
+        if not dry_run:
+            confirm_deletion(url, deleting, consent)
+        write_stamp(conn)
         run_id = _next_id(conn, "seed_runs")
         conn.execute(metadata.tables["seed_runs"].insert().values(
             id=run_id, seed=plan.seed, as_of=plan.as_of_datetime, profile=profile.name, options=options.as_json(),
             tool_version=__version__))
         added = timed("catalogue", ensure_catalogue, conn, profile)
+        failpoint("after-catalogue")
         world = read_world(conn, profile)
         deleted = timed("cleanup", lambda: cleanup(conn, keep_staff=options.keep_staff).deleted)
         say("cleanup", sum(deleted.values()), timings["cleanup"])
+        failpoint("after-cleanup")
         existing, has_superadmin = _existing_staff(conn)
 
         t0 = time.perf_counter()
@@ -110,6 +139,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         comms = generate_comms(plan, world, people, staff, bookings.facts, loyalty, run_id)
         timings["generate"] = time.perf_counter() - t0
         say("generate", 0, timings["generate"])
+        failpoint("after-generate")
 
         tables: dict[str, list[Columns]] = {}
         for part in (staff_users.users, members.users, guests.users, staff_users.roles, members.roles, guests.roles):
@@ -117,21 +147,26 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         for bundle in (bookings.tables, loyalty.tables, comms.tables):
             for name, cols in bundle.items():
                 tables.setdefault(name, []).append(cols)
+        if dry_run:
+            creating = {t.name: sum(len(c) for c in tables.get(t.name, [])) for t in metadata.sorted_tables
+                        if tables.get(t.name)}
+            conn.rollback()
+            return SeedResult(plan, deleting, added, creating, timings, Report(), dry_run=True)
         t0 = time.perf_counter()
         for table in metadata.sorted_tables:  # parents before children, from the foreign keys
             for cols in tables.get(table.name, []):
-                if fail_after == f"load:{table.name}":
-                    raise RuntimeError(f"injected failure before loading {table.name}")
+                failpoint(f"load:{table.name}")
                 t1 = time.perf_counter()
                 n = loader.load(conn, table, cols)
                 written[table.name] = written.get(table.name, 0) + n
                 say(f"load {table.name}", n, time.perf_counter() - t1)
         timings["load"] = time.perf_counter() - t0
+        failpoint("after-load")
         report = timed("verify", run_checks, conn, plan) if verify else Report()
         say("verify", report.rows_checked, timings["verify"] if verify else 0.0)
         if verify and not report.ok:
             raise VerificationFailed(report.failure_line(), report)  # rolls the transaction back
-        if fail_after == "before-commit":
-            raise RuntimeError("injected failure just before COMMIT")
-    result = SeedResult(plan, deleted, added, written, timings, report)
-    return result
+        failpoint("before-commit")
+        conn.commit()  # COMMIT, on its own, only after everything above succeeded
+    failpoint("after-commit")
+    return SeedResult(plan, deleted, added, written, timings, report)

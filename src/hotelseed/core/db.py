@@ -11,7 +11,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
-from hotelseed.core.errors import DatabaseStateError, UsageError
+import contextlib
+
+from hotelseed.core.errors import DatabaseStateError, HotelseedError, UsageError
 
 DEFAULT_SQLITE_FILE = "hotelseed.db"
 
@@ -87,3 +89,41 @@ def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
+
+
+class Busy(HotelseedError):
+    """Someone else holds the database: another seed, or a lock we would wait on for too long."""
+
+    exit_code = 4
+
+
+def _busy_reason(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None) or exc
+    name = type(orig).__name__
+    text = str(orig)
+    if "database is locked" in text or "database table is locked" in text:
+        return "another seed (or another writer) holds this SQLite database; try again when it has finished"
+    if name == "LockNotAvailable":
+        return "a table is locked by another session and the lock timeout passed; nothing was changed"
+    if name == "QueryCanceled":
+        return "a statement ran into the statement timeout; nothing was changed"
+    return None
+
+
+@contextlib.contextmanager
+def guarded_transaction(engine: Engine):
+    """A connection in one transaction; lock waits and timeouts become a one-line Busy error. The caller
+    commits; anything else (an exception, a return without commit) rolls back."""
+    try:
+        with engine.connect() as conn:
+            conn.begin()
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+    except sa.exc.DBAPIError as exc:
+        reason = _busy_reason(exc)
+        if reason:
+            raise Busy(reason) from None
+        raise

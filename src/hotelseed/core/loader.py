@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hotelseed.core.columns import Columns
+from hotelseed.core.failpoints import failpoint
 from hotelseed.core.schema import Money
 
 CHUNK_ROWS = 50_000
@@ -121,7 +122,9 @@ def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int = CHU
     kinds = [_kind(table.c[n]) for n in names]
     dialect = conn.dialect.name
     raw = conn.connection.driver_connection
-    for chunk in cols.chunks(chunk_rows):
+    for i, chunk in enumerate(cols.chunks(chunk_rows)):
+        if i == 1:
+            failpoint(f"mid-load:{table.name}")  # some rows of the table are in, others not
         encoded = [encode_column(chunk.data[n], k, dialect) for n, k in zip(names, kinds)]
         if dialect == "postgresql":
             text_cols = [_copy_text(e, k) for e, k in zip(encoded, kinds)]
@@ -129,7 +132,11 @@ def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int = CHU
             quoted = ", ".join(f'"{n}"' for n in names)
             with raw.cursor() as cur:
                 with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-                    copy.write(payload.encode())
+                    data = payload.encode()
+                    half = len(data) // 2
+                    copy.write(data[:half])
+                    failpoint(f"mid-copy:{table.name}")  # half a COPY stream has been sent
+                    copy.write(data[half:])
         else:
             placeholders = ", ".join("?" for _ in names)
             quoted = ", ".join(f'"{n}"' for n in names)

@@ -45,3 +45,13 @@ class SeedRun(Base):
     profile: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.Text)
     options = sa.orm.mapped_column(JsonDoc, nullable=False)
     tool_version: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.Text)
+
+
+class EnvironmentStamp(Base):
+    """Which environment this database belongs to (Rails' ar_internal_metadata idea): written by `migrate`
+    and by the first seed, and checked before every destructive run."""
+
+    __tablename__ = "hotelseed_environment"
+    id: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    environment: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.Text)
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
