@@ -127,11 +127,13 @@ def master_complete_cmd(
     make_plan(opts, load_profile(profile))  # every input is checked before the database is touched
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
-    if not quiet and not as_json:
-        err.print(f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; as-of {opts.as_of.isoformat()}")
 
     def progress(step, rows, secs):
-        if not quiet and not as_json:
+        if quiet or as_json:
+            return
+        if step == "ready":
+            err.print(f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; as-of {opts.as_of.isoformat()}")
+        else:
             err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
 
     result = master_complete(engine, opts, progress, consent=consent, dry_run=dry_run)

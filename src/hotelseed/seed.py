@@ -110,6 +110,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         deleting = count_plan(conn, keep_staff=options.keep_staff)
         if not dry_run:
             confirm_deletion(url, deleting, consent)
+        say("ready", sum(deleting.values()), 0.0)  # the guard has passed; from here on we write
         write_stamp(conn)
         run_id = _next_id(conn, "seed_runs")
         conn.execute(metadata.tables["seed_runs"].insert().values(

@@ -20,7 +20,9 @@ from hotelseed.core.columns import Columns
 from hotelseed.core.failpoints import failpoint
 from hotelseed.core.schema import Money
 
-CHUNK_ROWS = 50_000
+import os
+
+CHUNK_ROWS = int(os.environ.get("HOTELSEED_CHUNK_ROWS", "50000"))
 
 
 def _is_json(col: sa.Column) -> bool:
@@ -111,7 +113,7 @@ def _copy_text(encoded: list, kind: str) -> list[str]:
     return ["\\N" if v is None else v.translate(_ESCAPES) for v in encoded]
 
 
-def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int = CHUNK_ROWS) -> int:
+def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int | None = None) -> int:
     """Insert all rows of `cols` into `table` in the connection's open transaction. Returns rows written."""
     if not len(cols):
         return 0
@@ -122,7 +124,7 @@ def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int = CHU
     kinds = [_kind(table.c[n]) for n in names]
     dialect = conn.dialect.name
     raw = conn.connection.driver_connection
-    for i, chunk in enumerate(cols.chunks(chunk_rows)):
+    for i, chunk in enumerate(cols.chunks(chunk_rows or CHUNK_ROWS)):
         if i == 1:
             failpoint(f"mid-load:{table.name}")  # some rows of the table are in, others not
         encoded = [encode_column(chunk.data[n], k, dialect) for n, k in zip(names, kinds)]

@@ -1,0 +1,157 @@
+"""Safety (issue 3): the guard refuses what it must, before writing anything; a run killed at any moment
+leaves the database as it was or fully seeded; two runs never interleave."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import SMALL
+from hotelseed.core.db import make_engine
+from hotelseed.digest import dataset_digest
+from hotelseed.guard import Consent, Refused
+from hotelseed.plan import Options
+from hotelseed.seed import master_complete
+from hotelseed.verify import run_checks
+from test_cli import SMALL_ARGS, hs
+
+_bases: dict[str, tuple[str, str]] = {}
+
+
+@pytest.fixture
+def seeded(databases, backend):
+    """A small CLI-seeded database per backend and its digest; refusals must leave it exactly so."""
+    if backend not in _bases:
+        url = databases.new(backend)
+        r = hs("master-complete", "--database-url", url, "--quiet", *SMALL_ARGS)
+        assert r.returncode == 0, r.stderr
+        with make_engine(url).connect() as conn:
+            _bases[backend] = (url, dataset_digest(conn))
+    return _bases[backend]
+
+
+def _unchanged(url: str, digest: str) -> bool:
+    with make_engine(url).connect() as conn:
+        return dataset_digest(conn) == digest
+
+
+def _one_line(r: subprocess.CompletedProcess) -> str:
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    return lines[0]
+
+
+def test_non_interactive_run_without_yes_refuses(seeded):
+    url, digest = seeded
+    r = hs("master-complete", "--database-url", url, *SMALL_ARGS)  # stdin is not a terminal here
+    assert r.returncode == 3 and "--yes" in _one_line(r)
+    r = hs("cleanup", "--database-url", url)
+    assert r.returncode == 3 and "--yes" in _one_line(r)
+    assert _unchanged(url, digest)
+
+
+def test_dry_run_plans_and_changes_nothing(seeded):
+    url, digest = seeded
+    r = hs("master-complete", "--database-url", url, "--dry-run", "--json", *SMALL_ARGS)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    plan = json.loads(r.stdout)
+    assert plan["dry_run"] and plan["would_delete"]["bookings"] > 0 and plan["would_create"]["bookings"] > 0
+    r = hs("cleanup", "--database-url", url, "--dry-run", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["bookings"] > 0
+    assert _unchanged(url, digest)
+
+
+@pytest.mark.parametrize("stamp,env,word", [("production", None, "protected"), ("staging", None, "declares"),
+                                            ("development", "production", "declares")])
+def test_environment_stamp(seeded, stamp, env, word):
+    url, digest = seeded
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        original = conn.execute(sa.text("SELECT environment FROM hotelseed_environment")).scalar()
+        conn.execute(sa.text("UPDATE hotelseed_environment SET environment = :e"), {"e": stamp})
+    try:
+        extra = {"HOTELSEED_ENV": env} if env else {}
+        r = hs("master-complete", "--database-url", url, "--yes", *SMALL_ARGS, env=extra)
+        assert r.returncode == 3 and word in _one_line(r) and "--override-environment-check" in r.stderr
+        r = hs("cleanup", "--database-url", url, "--yes", env=extra)
+        assert r.returncode == 3
+        assert _unchanged(url, digest)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE hotelseed_environment SET environment = :e"), {"e": original})
+
+
+def test_override_is_separate_from_yes(empty_db):
+    seed = master_complete(make_engine(empty_db), Options(**SMALL), consent=Consent(assume_yes=True))
+    assert seed.report.ok
+    with make_engine(empty_db).begin() as conn:
+        conn.execute(sa.text("UPDATE hotelseed_environment SET environment = 'production'"))
+    with pytest.raises(Refused):
+        master_complete(make_engine(empty_db), Options(**SMALL), consent=Consent(assume_yes=True))
+    again = master_complete(make_engine(empty_db), Options(**SMALL),
+                            consent=Consent(assume_yes=True, override_environment=True))
+    assert again.report.ok
+
+
+def test_remote_host_needs_allow_remote_and_is_never_contacted():
+    for url in ("postgresql://seed@db.example.com/hotel", "postgresql://seed:secret@198.51.100.7:5432/hotel"):
+        r = hs("master-complete", "--database-url", url, "--yes", *SMALL_ARGS)
+        line = _one_line(r)
+        assert r.returncode == 3 and "--allow-remote" in line and "secret" not in r.stderr
+
+
+def test_library_api_passes_the_same_guard(seeded):
+    url, digest = seeded
+    with pytest.raises(Refused, match="--yes"):
+        master_complete(make_engine(url), Options(**SMALL))  # no consent: a script that did not confirm
+    with pytest.raises(Refused, match="not confirmed"):
+        master_complete(make_engine(url), Options(**SMALL), consent=Consent(confirm=lambda target, rows: False))
+    assert _unchanged(url, digest)
+
+
+def test_two_runs_at_once_never_interleave(empty_db):
+    args = [sys.executable, "-m", "hotelseed", "master-complete", "--database-url", empty_db, "--yes", "--quiet", *SMALL_ARGS]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 4]), results
+    for code, stderr in results:
+        if code == 4:
+            assert "another" in stderr and len(stderr.strip().splitlines()) == 1
+    with make_engine(empty_db).connect() as conn:
+        assert run_checks(conn).ok
+        assert conn.execute(sa.text("SELECT count(*) FROM seed_runs")).scalar() == codes.count(0)
+
+
+# Killed with SIGKILL at each of these points, a run leaves the database exactly as before it started
+# (nothing is committed before the single COMMIT), or, killed after COMMIT, fully seeded.
+KILL_POINTS = ["after-catalogue", "after-cleanup", "after-generate", "load:users", "load:loyalty_accounts",
+               "load:user_roles", "load:inventories", "load:bookings", "mid-load:booking_audit_logs",
+               "load:booking_guests", "load:stays", "load:payments", "mid-load:inventory_locks", "load:threads",
+               "load:points_ledger", "load:emails", "load:message_logs", "load:email_events", "load:suppressions",
+               "after-load", "before-commit", "mid-copy:bookings", "mid-copy:stays", "after-commit"]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_sigkill_at_any_point_is_all_or_nothing(seeded, backend, point):
+    url, digest = seeded
+    if point.startswith("mid-copy") and backend != "postgresql":
+        pytest.skip("COPY is PostgreSQL's loader; SQLite has mid-load points instead")
+    r = hs("master-complete", "--database-url", url, "--yes", "--quiet", "--seed", "7", *SMALL_ARGS,
+           env={"HOTELSEED_FAILPOINT": point, "HOTELSEED_CHUNK_ROWS": "5000"})
+    assert r.returncode == -9, (r.returncode, r.stderr)  # it really died there
+    with make_engine(url).connect() as conn:
+        now = dataset_digest(conn)
+        report = run_checks(conn)
+    assert report.ok
+    if point == "after-commit":
+        assert now != digest  # fully seeded with the new seed
+        restore = hs("master-complete", "--database-url", url, "--yes", "--quiet", *SMALL_ARGS)
+        assert restore.returncode == 0 and _unchanged(url, digest)
+    else:
+        assert now == digest
