@@ -108,3 +108,21 @@ def test_bad_profiles(tmp_path):
         lines = [line for line in r.stderr.splitlines() if line.strip()]
         assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, (name, r.stderr)
         assert not (tmp_path / "x.db").exists() or os.path.getsize(tmp_path / "x.db") == 0 or name, name
+
+
+def test_wrong_schema_version_and_foreign_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    assert hs("migrate", "--database-url", url).returncode == 0
+    with make_engine(url).begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    r = hs("master-complete", "--database-url", url, *SMALL_ARGS)
+    assert r.returncode == 2 and "hotelseed migrate" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    up = hs("migrate", "--database-url", url)
+    assert up.returncode == 0 and "upgraded" in up.stdout
+    foreign = f"sqlite:///{tmp_path / 'foreign.db'}"
+    with make_engine(foreign).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+    r = hs("master-complete", "--database-url", foreign, *SMALL_ARGS)
+    assert r.returncode == 2 and "no hotelseed schema version" in r.stderr
+    with make_engine(foreign).connect() as conn:
+        assert [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["customers"]

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import SMALL
 from hotelseed.core.db import make_engine
@@ -24,6 +26,10 @@ _bases: dict[str, tuple[str, str]] = {}
 @pytest.fixture
 def seeded(databases, backend):
     """A small CLI-seeded database per backend and its digest; refusals must leave it exactly so."""
+    return _seeded(databases, backend)
+
+
+def _seeded(databases, backend):
     if backend not in _bases:
         url = databases.new(backend)
         r = hs("master-complete", "--database-url", url, "--quiet", *SMALL_ARGS)
@@ -137,11 +143,13 @@ KILL_POINTS = ["after-catalogue", "after-cleanup", "after-generate", "load:users
                "after-load", "before-commit", "mid-copy:bookings", "mid-copy:stays", "after-commit"]
 
 
-@pytest.mark.parametrize("point", KILL_POINTS)
-def test_sigkill_at_any_point_is_all_or_nothing(seeded, backend, point):
-    url, digest = seeded
-    if point.startswith("mid-copy") and backend != "postgresql":
-        pytest.skip("COPY is PostgreSQL's loader; SQLite has mid-load points instead")
+# COPY is PostgreSQL's loader, so mid-copy points exist only there (SQLite has the mid-load points).
+KILL_CASES = [(b, p) for b in ("sqlite", "postgresql") for p in KILL_POINTS if b == "postgresql" or not p.startswith("mid-copy")]
+
+
+@pytest.mark.parametrize("backend_name,point", KILL_CASES, ids=[f"{b}-{p}" for b, p in KILL_CASES])
+def test_sigkill_at_any_point_is_all_or_nothing(databases, backend_name, point):
+    url, digest = _seeded(databases, backend_name)
     r = hs("master-complete", "--database-url", url, "--yes", "--quiet", "--seed", "7", *SMALL_ARGS,
            env={"HOTELSEED_FAILPOINT": point, "HOTELSEED_CHUNK_ROWS": "5000"})
     assert r.returncode == -9, (r.returncode, r.stderr)  # it really died there
@@ -155,3 +163,45 @@ def test_sigkill_at_any_point_is_all_or_nothing(seeded, backend, point):
         assert restore.returncode == 0 and _unchanged(url, digest)
     else:
         assert now == digest
+
+
+FLAGS = ["--members", "--as-of", "--history-months", "--future-months", "--seed", "--profile", "--database-url",
+         "--bogus", "--keep-staff", "--json", "--quiet", "--allow-remote", "-q", "--help-me"]
+VALUES = ["-1", "0", "abc", "120", "2026-13-45", "2026-11-25", "99999999999999999999", "", "sqlite:///", "x.toml",
+          "postgresql://u@db.example.com/x", "mysql://x", "--", "1e3", "\u00e9"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(command=st.sampled_from(["master-complete", "cleanup", "verify", "bogus"]),
+       args=st.lists(st.one_of(st.sampled_from(FLAGS), st.sampled_from(VALUES)), max_size=6))
+def test_cli_fuzz_never_traces_and_never_writes_unconfirmed(databases, command, args):
+    """Argument lists without --yes: whatever they are, no traceback, a known exit code, no change."""
+    url, digest = _seeded(databases, "sqlite")
+    argv = [command, *args] if "--database-url" in args else [command, *args, "--database-url", url]
+    code, err = _run_in_process(argv)
+    assert "Traceback" not in err
+    assert code in (0, 1, 2, 3), (argv, code, err)
+    if code != 0:
+        assert len([line for line in err.splitlines() if line.strip()]) == 1, (argv, err)
+    assert _unchanged(url, digest)
+
+
+def _run_in_process(argv: list[str]) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from hotelseed import cli
+
+    stderr, stdout = io.StringIO(), io.StringIO()
+    saved = sys.argv
+    sys.argv = ["hotelseed", *argv]
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+            try:
+                cli.main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = saved
+    return code, stderr.getvalue()
