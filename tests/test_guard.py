@@ -205,3 +205,21 @@ def _run_in_process(argv: list[str]) -> tuple[int, str]:
     finally:
         sys.argv = saved
     return code, stderr.getvalue()
+
+
+def test_blocked_run_fails_fast_with_a_clear_message(seeded, backend):
+    """Someone else holds a lock: the run gives up after HOTELSEED_LOCK_TIMEOUT, exit 4, database unchanged."""
+    url, digest = seeded
+    blocker = make_engine(url).connect()
+    try:
+        blocker.begin()
+        if backend == "postgresql":
+            blocker.exec_driver_sql("LOCK TABLE bookings IN ACCESS EXCLUSIVE MODE")
+        else:
+            blocker.exec_driver_sql("UPDATE hotelseed_environment SET environment = environment")  # holds the write lock
+        r = hs("master-complete", "--database-url", url, "--yes", *SMALL_ARGS, env={"HOTELSEED_LOCK_TIMEOUT": "2"})
+        assert r.returncode == 4 and ("lock" in _one_line(r) or "another" in _one_line(r)), r.stderr
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert _unchanged(url, digest)

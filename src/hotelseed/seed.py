@@ -17,7 +17,7 @@ from hotelseed import __version__
 from hotelseed.cleanup import cleanup, count_plan
 from hotelseed.core import loader
 from hotelseed.core.columns import Columns
-from hotelseed.core.db import Busy, guarded_transaction
+from hotelseed.core.db import Busy, guarded_transaction, lock_timeout_s
 from hotelseed.core.errors import VerificationFailed
 from hotelseed.core.failpoints import failpoint
 from hotelseed.guard import Consent, check_environment, check_target, confirm_deletion, write_stamp
@@ -34,7 +34,6 @@ from hotelseed.schema_admin import require_current
 from hotelseed.verify import Report, run_checks
 
 Progress = Callable[[str, int, float], None]
-LOCK_TIMEOUT_S = 10
 
 
 @dataclass
@@ -75,7 +74,7 @@ def run_lock(conn: Connection) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout_s()}s'")
     conn.exec_driver_sql("SET LOCAL statement_timeout = '30min'")
     if not conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(hashtext('hotelseed:master-seed'))").scalar():
         raise Busy("another hotelseed run is in progress on this database; try again when it has finished")

@@ -18,6 +18,14 @@ from hotelseed.core.errors import DatabaseStateError, HotelseedError, UsageError
 DEFAULT_SQLITE_FILE = "hotelseed.db"
 
 
+def lock_timeout_s() -> int:
+    """How long to wait for a lock held by someone else before failing (HOTELSEED_LOCK_TIMEOUT, default 10 s)."""
+    try:
+        return max(1, int(os.environ.get("HOTELSEED_LOCK_TIMEOUT", "10")))
+    except ValueError:
+        raise UsageError("HOTELSEED_LOCK_TIMEOUT must be a whole number of seconds") from None
+
+
 def resolve_url(database_url: str | None) -> str:
     """--database-url, else DATABASE_URL, else an embedded SQLite file in the working directory."""
     url = database_url or os.environ.get("DATABASE_URL") or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
@@ -57,7 +65,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
-            cur.execute("PRAGMA busy_timeout = 30000")
+            cur.execute(f"PRAGMA busy_timeout = {lock_timeout_s() * 1000}")
             cur.execute("PRAGMA cache_size = -262144")  # 256 MiB page cache for bulk loads
             cur.close()
 
@@ -79,6 +87,8 @@ def check_reachable(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except Exception as exc:  # driver errors vary; the user needs one line
+        if _busy_reason(exc):
+            raise Busy(_busy_reason(exc)) from None
         raise DatabaseStateError(
             f"cannot connect to {redact(str(engine.url.render_as_string(hide_password=False)))}: "
             f"{_first_line(exc)}"
