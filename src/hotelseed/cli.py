@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -25,6 +25,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 # Not a terminal (a pipe, CI logs): a fixed width wide enough for the verification table.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# The guard's flags, shared by every destructive command (see guard.py).
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Confirm the deletion without asking (needed when not interactive).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print what would be deleted (and created); change nothing.")]
+AllowRemote = Annotated[bool, typer.Option("--allow-remote", help="Allow a database that is not on this machine.")]
+OverrideEnvironment = Annotated[bool, typer.Option(
+    "--override-environment-check", help="Proceed although the database is stamped with a protected or another environment.")]
 
 DB_HELP = "Target database URL (postgresql://… or sqlite:///PATH). Default: $DATABASE_URL, else ./hotelseed.db"
 
@@ -107,12 +114,10 @@ def master_complete_cmd(
     keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials; only top up quotas."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm the deletion without asking (needed when not interactive)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted and created; change nothing."),
-    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a database that is not on this machine."),
-    override_environment_check: bool = typer.Option(
-        False, "--override-environment-check",
-        help="Proceed although the database is stamped with a protected or another environment."),
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    allow_remote: AllowRemote = False,
+    override_environment_check: OverrideEnvironment = False,
 ):
     """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
     invariant, and report. All in one transaction: on any error the database is left as it was."""
@@ -170,12 +175,10 @@ def cleanup(
     keep_staff: bool = typer.Option(True, "--keep-staff/--delete-seeded-staff",
                                     help="Keep staff (default) or also delete staff that hotelseed created."),
     as_json: bool = typer.Option(False, "--json", help="Print deleted row counts as JSON."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm the deletion without asking (needed when not interactive)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted; change nothing."),
-    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a database that is not on this machine."),
-    override_environment_check: bool = typer.Option(
-        False, "--override-environment-check",
-        help="Proceed although the database is stamped with a protected or another environment."),
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    allow_remote: AllowRemote = False,
+    override_environment_check: OverrideEnvironment = False,
 ):
     """Delete the module data (communication hub, booking data, bookings, loyalty, guest users) in foreign-key
     order. The catalogue, staff and the superadmin are kept."""
