@@ -223,3 +223,18 @@ def test_blocked_run_fails_fast_with_a_clear_message(seeded, backend):
         blocker.rollback()
         blocker.close()
     assert _unchanged(url, digest)
+
+
+def test_interactive_run_shows_the_target_and_asks(seeded, backend):
+    """In a terminal (a pseudo-terminal here, via script(1)) the run lists what it would delete and asks;
+    answering no changes nothing."""
+    import shutil
+
+    assert shutil.which("script"), "util-linux script(1) is needed to give the CLI a terminal"
+    url, digest = seeded
+    cmd = " ".join([sys.executable, "-m", "hotelseed", "master-complete", "--database-url", url, *SMALL_ARGS])
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], input="n\n", capture_output=True, text=True, timeout=300,
+                       env={**__import__("os").environ, "NO_COLOR": "1"})
+    assert r.returncode == 3, (r.returncode, r.stdout)
+    assert "will delete from" in r.stdout and "bookings" in r.stdout and "not confirmed" in r.stdout
+    assert _unchanged(url, digest)

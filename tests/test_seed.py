@@ -164,3 +164,11 @@ def test_statuses_agree_with_as_of(small_dataset):
                             {"d": AS_OF.date() - __import__("datetime").timedelta(days=2)}).scalars().all()
         assert set(past) <= {"CHECKED_OUT", "COMPLETED", "CANCELLED", "NO_SHOW", "REJECTED", "FAILED"}
         assert "CHECKED_OUT" in past and "CONFIRMED" in future
+
+
+def test_tiny_runs_verify_clean(empty_db):
+    """Edge sizes: no members, one member, one month of history and no future (found: a manual tier change
+    dated before a late member's enrolment; an escalated fresh thread drafted by the front desk)."""
+    for members in (0, 1):
+        result = seed(empty_db, members=members, history_months=1, future_months=0)
+        assert result.report.ok

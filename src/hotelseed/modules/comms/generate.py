@@ -495,8 +495,8 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
         name, email, phone, uid = guest_of(k)
         pw = props[meta[k]["pi"]]
         at = max(rows[k]["last"], as_of - 600) if st == "DRAFT" else max(rows[k]["last"], as_of - 3)
-        if rows[k]["assignee"] is None:
-            desk = staff.ids(pw.id, "STAFF_FRONTDESK")
+        if rows[k]["assignee"] is None:  # by the same rule as every thread: escalations to the manager
+            desk = staff.ids(pw.id, "MANAGER" if meta[k]["escalated"] else "STAFF_FRONTDESK")
             rows[k]["assignee"] = desk[0] if len(desk) else None
             TH["assigned_to"][TH["id"] == new_id[k]] = rows[k]["assignee"]
         emails.append((len(emails) + 1, new_id[k], "OUTBOUND", "TRANSACTIONAL", st, pw.email, [email],

@@ -373,7 +373,7 @@ def generate_loyalty(plan: Plan, world, people, facts, run_id: int) -> LoyaltyOu
     if n >= 1:
         extra[richest[0]].append((as_of - 6 * 3600, EV_REDEEM, 0.5))
     if n >= 2:
-        extra[richest[1]].append((as_of - 30 * DAY, EV_REDEEM, 0.01))
+        extra[richest[1]].append((max(as_of - 30 * DAY, int(people.enrolled_at[richest[1]]) + DAY), EV_REDEEM, 0.01))
     # One goodwill status match by a manager (MANUAL_ADJUSTMENT), on the member with the most stays.
     if n:
         mi = int(np.argmax([s.life[0] for s in first]))
@@ -383,8 +383,8 @@ def generate_loyalty(plan: Plan, world, people, facts, run_id: int) -> LoyaltyOu
             low = [i for i in range(n) if first[i].tier in ("MEMBER", "SILVER")]
             if low:
                 manual.append(low[0])
-        for i in manual:
-            extra[i].append((as_of - 20 * DAY, EV_MANUAL, None))
+        for i in manual:  # after the member enrolled, however short the window
+            extra[i].append((max(as_of - 20 * DAY, int(people.enrolled_at[i]) + DAY), EV_MANUAL, None))
     # --- second pass with the gifts and manual adjustments in the timeline
     rep = Replay(plan, world, people, facts, stream)
     states = [rep.run_member(i, sorted(extra[i], key=lambda e: (e[0], e[1]))) for i in range(n)]
