@@ -7,7 +7,6 @@ locally; with CI=true they fail instead, so CI can never pass without them.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
 

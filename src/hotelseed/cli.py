@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hotelseed import __version__
 from hotelseed.core.db import check_reachable, make_engine, redact, resolve_url
-from hotelseed.core.errors import HotelseedError, UsageError, VerificationFailed
+from hotelseed.core.errors import HotelseedError, VerificationFailed
 from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,

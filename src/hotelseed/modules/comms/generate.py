@@ -100,7 +100,6 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
     as_of = plan.as_of
     props = world.properties
     clocks = [make_clock(pw.timezone, plan.history_start_day - 600, plan.inventory_end_day + 2) for pw in props]
-    codes = {}
     n_b = len(facts.id)
 
     # ---- threads: (category, topic, anchor time, property index, booking row or -1, member index or -1)
@@ -167,7 +166,6 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
 
     # ---- items per thread
     T = len(threads)
-    tid = np.arange(1, T + 1, dtype=np.int64)
     items: list[Item] = []
     meta = []
     resp = cfg.get("first_response", {})
@@ -527,9 +525,6 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
                 events.append((eid, "SUBSCRIPTION_CHANGE", int(t) + 7300, addr, {"suppress_sending": True}))
                 suppress_email[addr] = (int(t) + 7300, "UNSUBSCRIBE", eid)
     # Suppression rows: e-mail bounces/complaints point at the e-mail with the event; phone opt-outs.
-    email_id_by_key = {}
-    for e in emails:
-        email_id_by_key.setdefault((e[6][0], e[10]), e[0])
     for addr, (t, reason, _idx) in sorted(suppress_email.items(), key=lambda kv: kv[1][0]):
         if t > as_of:
             continue

@@ -6,7 +6,6 @@ import json
 from collections import defaultdict
 
 from hotelseed.core.checks import Check, cents, epoch, fetch
-from hotelseed.modules.bookings.checks import _epoch
 from hotelseed.modules.bookings.models import OTA_SOURCES
 from hotelseed.modules.loyalty.generate import RANK, earned_tier, year_of
 
