@@ -27,7 +27,7 @@ from hotelseed.modules.comms.generate import generate_comms
 from hotelseed.modules.identity.generate import (StaffMember, generate_staff, guest_users, member_people,
                                                  member_users)
 from hotelseed.modules.loyalty.generate import generate_loyalty
-from hotelseed.modules.properties.catalogue import ensure_catalogue, read_world
+from hotelseed.modules.properties.catalogue import ensure_catalogue, next_id, read_world
 from hotelseed.plan import Options, Plan, make_plan
 from hotelseed.profile import load_profile
 from hotelseed.schema_admin import require_current
@@ -60,10 +60,6 @@ def _existing_staff(conn: Connection) -> tuple[list[StaffMember], bool]:
     staff = [StaffMember(r[0] if isinstance(r[0], uuid.UUID) else uuid.UUID(str(r[0])), r[1], r[2], r[3], r[4])
              for r in rows if r[1] != "SUPERADMIN"]
     return staff, any(r[1] == "SUPERADMIN" for r in rows)
-
-
-def _next_id(conn: Connection, table: str) -> int:
-    return int(conn.execute(sa.text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar()) + 1
 
 
 def run_lock(conn: Connection) -> None:
@@ -111,7 +107,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
             confirm_deletion(url, deleting, consent)
         say("ready", sum(deleting.values()), 0.0)  # the guard has passed; from here on we write
         write_stamp(conn)
-        run_id = _next_id(conn, "seed_runs")
+        run_id = next_id(conn, "seed_runs")
         conn.execute(metadata.tables["seed_runs"].insert().values(
             id=run_id, seed=plan.seed, as_of=plan.as_of_datetime, profile=profile.name, options=options.as_json(),
             tool_version=__version__))
@@ -124,9 +120,9 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         existing, has_superadmin = _existing_staff(conn)
 
         t0 = time.perf_counter()
-        staff_users, staff = generate_staff(plan, world, existing, has_superadmin, run_id, _next_id(conn, "user_roles"))
+        staff_users, staff = generate_staff(plan, world, existing, has_superadmin, run_id, next_id(conn, "user_roles"))
         people = member_people(plan)
-        role_id = _next_id(conn, "user_roles") + len(staff_users.roles)
+        role_id = next_id(conn, "user_roles") + len(staff_users.roles)
         members = member_users(plan, world, people, run_id, role_id)
         account_ids = np.arange(1, len(people.index) + 1, dtype=np.int64)
         bookings = generate_bookings(plan, world, people, staff, account_ids, run_id)

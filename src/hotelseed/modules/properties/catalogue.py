@@ -76,7 +76,7 @@ def _existing(conn: Connection, table: str, *key: str) -> dict:
     return {tuple(r[:-1]) if len(key) > 1 else r[0]: r[-1] for r in rows}
 
 
-def _next_id(conn: Connection, table: str) -> int:
+def next_id(conn: Connection, table: str) -> int:
     return int(conn.exec_driver_sql(f'SELECT coalesce(max("id"), 0) FROM "{table}"').scalar()) + 1
 
 
@@ -105,20 +105,20 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     orgs = _existing(conn, "organizations", "slug")
     org = profile.organization
     if org["slug"] not in orgs:
-        oid = _next_id(conn, "organizations")
+        oid = next_id(conn, "organizations")
         add("organizations", [{"id": oid, "name": org["name"], "slug": org["slug"], "settings": {"profile": profile.name}}])
         orgs[org["slug"]] = oid
     org_id = orgs[org["slug"]]
     brands = _existing(conn, "brands", "slug")
     if profile.brand["slug"] not in brands:
-        bid = _next_id(conn, "brands")
+        bid = next_id(conn, "brands")
         add("brands", [{"id": bid, "org_id": org_id, "name": profile.brand["name"], "slug": profile.brand["slug"],
                         "status": "ACTIVE"}])
         brands[profile.brand["slug"]] = bid
     brand_id = brands[profile.brand["slug"]]
 
     policies = _existing(conn, "cancellation_policies", "code")
-    rows, nid = [], _next_id(conn, "cancellation_policies")
+    rows, nid = [], next_id(conn, "cancellation_policies")
     for pol in profile.policies:
         if pol.code not in policies:
             rows.append({"id": nid, "property_id": None, "code": pol.code, "name": pol.name,
@@ -129,7 +129,7 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     add("cancellation_policies", rows)
 
     props = _existing(conn, "properties", "slug")
-    rows, nid = [], _next_id(conn, "properties")
+    rows, nid = [], next_id(conn, "properties")
     phones = phone_numbers(profile.phone_scheme, "property", np.arange(len(profile.properties)))
     for i, ps in enumerate(profile.properties):
         if ps.slug in props:
@@ -145,7 +145,7 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     add("properties", rows)
 
     rts = _existing(conn, "room_types", "property_id", "code")
-    rows, nid = [], _next_id(conn, "room_types")
+    rows, nid = [], next_id(conn, "room_types")
     for ps in profile.properties:
         pid = props[ps.slug]
         for rank, rt in enumerate(ps.room_types, start=1):
@@ -160,11 +160,10 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     add("room_types", rows)
 
     # Rooms only for room types created now: an existing type keeps the rooms it has.
-    rows, nid = [], _next_id(conn, "rooms")
+    rows, nid = [], next_id(conn, "rooms")
     for ps in profile.properties:
         pid = props[ps.slug]
-        seq = int(conn.exec_driver_sql("SELECT count(*) FROM rooms WHERE property_id = ?" if conn.dialect.name == "sqlite"
-                                       else "SELECT count(*) FROM rooms WHERE property_id = %s", (pid,)).scalar())
+        seq = int(conn.execute(sa.text("SELECT count(*) FROM rooms WHERE property_id = :p"), {"p": pid}).scalar())
         for rt in ps.room_types:
             tid = rts[(pid, rt.code)]
             if tid not in new_types:
@@ -178,7 +177,7 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     add("rooms", rows)
 
     plans = _existing(conn, "rate_plans", "room_type_id", "code")
-    rows, nid = [], _next_id(conn, "rate_plans")
+    rows, nid = [], next_id(conn, "rate_plans")
     for ps in profile.properties:
         pid = props[ps.slug]
         for rt in ps.room_types:
@@ -217,7 +216,7 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
          lambda r, i: {"id": i, "code": r["code"], "name": r["name"], "bonus_points": 0}),
     ):
         have = _existing(conn, table, "code")
-        rows, nid = [], _next_id(conn, table)
+        rows, nid = [], next_id(conn, table)
         for r in items:
             if r["code"] not in have:
                 rows.append(build(r, nid))
