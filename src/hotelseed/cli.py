@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hotelseed import __version__
 from hotelseed.core.db import check_reachable, make_engine, redact, resolve_url
-from hotelseed.core.errors import HotelseedError, VerificationFailed
+from hotelseed.core.errors import DatabaseStateError, HotelseedError, VerificationFailed
 from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -236,6 +236,52 @@ def verify(
         _print_report(report)
     if not report.ok:
         raise VerificationFailed(report.failure_line(), report)
+
+
+@app.command()
+def realism(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with (for its tier-mix target)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="as-of of the data. Default: the latest seed run's."),
+    fail_under: Optional[float] = typer.Option(None, "--fail-under", min=0.0, max=1.0,
+                                               help="Exit 1 when the overall score is below this."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+):
+    """Compare the data with published hotel demand, metric by metric and per hotel kind: 1 − TVD for
+    distributions, 1 − |difference| for rates, and an overall score (the mean)."""
+    from hotelseed.modules.bookings.checks import params_for
+    from hotelseed.modules.bookings.realism import load_reference
+    from hotelseed.profile import load_profile
+    from hotelseed.realism import realism_report
+    from hotelseed.schema_admin import require_current
+
+    prof = load_profile(profile)
+    engine, _ = _engine(database_url)
+    with engine.connect() as conn:
+        require_current(conn, auto_create=False)
+        params = params_for(conn, int(parse_as_of(as_of).timestamp()) if as_of else None)
+        report = realism_report(conn, params["as_of"], prof)
+    if not report.scores:
+        raise DatabaseStateError("no bookings to compare: seed the database first (hotelseed master-complete)")
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        table = Table(title="Realism: generated vs reference")
+        for col in ("module", "kind", "metric", "generated", "reference", "score"):
+            table.add_column(col, justify="right" if col == "score" else "left")
+        for s in report.scores:
+            if s.kind == "rate":
+                gen, ref = f"{100 * s.generated:.1f}%", f"{100 * s.reference:.1f}%"
+            else:
+                gen, ref = f"largest gap {s.worst()}", ""
+            colour = "green" if s.score >= 0.95 else ("yellow" if s.score >= 0.85 else "red")
+            table.add_row(s.module, s.group, s.metric, gen, ref, f"[{colour}]{s.score:.3f}[/{colour}]")
+        out.print(table)
+        for g in sorted({s.group for s in report.scores}):
+            out.print(f"[bold]{g}[/bold]: {report.group_overall(g):.3f}")
+        out.print(f"[bold]overall: {report.overall:.3f}[/bold]  (reference: {load_reference()['source'][:120]}…)")
+    if fail_under is not None and report.overall < fail_under:
+        raise VerificationFailed(f"realism score {report.overall:.3f} is below --fail-under {fail_under}", None)
 
 
 @app.command()

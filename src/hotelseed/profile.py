@@ -14,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hotelseed.core.errors import UsageError
 
 ISO_4217 = {  # currencies a profile may use (ISO 4217 active codes likely in a hotel market)
@@ -23,6 +25,8 @@ ISO_4217 = {  # currencies a profile may use (ISO 4217 active codes likely in a 
 ROLE_QUOTA_KEYS = ("STAFF_FRONTDESK", "STAFF_OPS", "MANAGER")
 TIERS = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "DIAMOND")
 RATE_PLAN_CODES = ("BAR", "NRF", "MEMBER", "CORP", "PKG")
+PROPERTY_KINDS = ("CITY", "RESORT")
+CHANNELS = ("WEB_DIRECT", "PHONE", "WALK_IN", "CORPORATE", "GROUP", "OTA", "OTHER")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class PropertySpec:
     occupancy_target: float
     staff: dict[str, int]
     room_types: tuple[RoomTypeSpec, ...]
+    # Demand overrides of this property (season, price_season, weekday, room_change_share, guest_countries).
+    demand: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rooms(self) -> int:
@@ -78,6 +84,29 @@ class RatePlanSpec:
     weekend_uplift_pct: int
     min_los: int = 1
     max_los: int = 30
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """A kind of guest with its own booking behaviour (Synthea-style: behaviour as data with cited numbers)."""
+
+    name: str
+    share: dict[str, float]  # share of non-member requests, by property kind
+    channels: dict[str, float]
+    lead_time: tuple[float, float]  # lognormal (median days, sigma)
+    same_day: float  # share booked on the arrival day
+    los: dict[str, tuple[float, ...]]  # nights 1..N pmf, by property kind
+    adults: tuple[float, ...]  # adults per room 1..N pmf
+    children: float
+    rate_plans: dict[str, float]
+    cancel: float  # cancellation probability at the reference lead time, before the other odds
+    no_show: float
+    special_requests: float
+    changes: float
+    weekday: tuple[float, ...] | None  # arrival weekday weights Mon..Sun; None = the property's
+
+    def los_for(self, kind: str) -> np.ndarray:
+        return np.asarray(self.los.get(kind) or next(iter(self.los.values())), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -111,6 +140,8 @@ class Profile:
     payments: dict[str, Any]
     members: dict[str, Any]
     tiers: tuple[TierSpec, ...]
+    segments: tuple[SegmentSpec, ...]
+    guests: dict[str, Any]
     points_rules: tuple[dict[str, Any], ...]
     perks: tuple[dict[str, Any], ...]
     redemption_items: tuple[dict[str, Any], ...]
@@ -218,7 +249,9 @@ def _build(d: dict, source: str) -> Profile:
             pd["slug"], pd["name"], pd["code"], pd.get("kind", "CITY"), pd["city"], pd.get("state", ""),
             pd["country"], pd["timezone"], pd["currency"], _time(pd["check_in_time"], f"{where}.check_in_time"),
             _time(pd["check_out_time"], f"{where}.check_out_time"), bool(pd.get("overbooking_enabled", False)),
-            int(pd.get("buffer_pct", 0)), occ, staff, tuple(rts)))
+            int(pd.get("buffer_pct", 0)), occ, staff, tuple(rts), _property_demand(pd.get("demand", {}), where)))
+        if props[-1].kind not in PROPERTY_KINDS:
+            raise UsageError(f"{where}: kind must be one of {', '.join(PROPERTY_KINDS)}")
     if not props:
         raise UsageError("a profile needs at least one property")
     if len({p.currency for p in props}) != 1:
@@ -245,8 +278,28 @@ def _build(d: dict, source: str) -> Profile:
     demand = d["demand"]
     if len(demand["season"]) != 12 or len(demand["weekday"]) != 7:
         raise UsageError("demand.season needs 12 monthly values and demand.weekday 7 daily values")
-    _share(demand["channels"], "demand.channels")
     _share(demand["ota_split"], "demand.ota_split")
+    segments = tuple(_segment(sd, i) for i, sd in enumerate(demand.get("segments", [])))
+    if not segments:
+        raise UsageError("demand.segments: a profile needs at least one guest segment")
+    if len({sg.name for sg in segments}) != len(segments):
+        raise UsageError("demand.segments: duplicate segment name")
+    for kind in {p.kind for p in props}:
+        if sum(sg.share.get(kind, 0.0) for sg in segments) <= 0:
+            raise UsageError(f"demand.segments: no segment has a share for {kind} properties")
+    members_seg = d["members"].get("behaviour")
+    if members_seg is not None and members_seg not in {sg.name for sg in segments}:
+        raise UsageError(f"members.behaviour: unknown segment {members_seg!r}")
+    mix = d["members"].get("tier_mix")
+    if mix is not None:
+        _share(mix, "members.tier_mix")
+        if set(mix) - set(TIERS):
+            raise UsageError(f"members.tier_mix: unknown tier {sorted(set(mix) - set(TIERS))[0]!r}")
+    elif "stays_per_year" not in d["members"]:
+        raise UsageError("members: set tier_mix (the tier mix to aim for) or stays_per_year (median, sigma)")
+    guests = d.get("guests", {})
+    if "countries" in guests:
+        _share(guests["countries"], "guests.countries")
     _share(d["comms"]["channels"], "comms.channels")
     members = d["members"]
     for slab in d["tax_slabs"]:
@@ -258,6 +311,58 @@ def _build(d: dict, source: str) -> Profile:
         organization=d["organization"], brand=d["brand"], admins=int(d.get("staff", {}).get("admins", 1)),
         properties=tuple(props), policies=policies, rate_plans=tuple(plans),
         tax_slabs=tuple(sorted(d["tax_slabs"], key=lambda s: s["effective_from"])), demand=demand,
-        payments=d["payments"], members=members, tiers=tiers, points_rules=tuple(d.get("points_rules", [])),
+        payments=d["payments"], members=members, tiers=tiers, segments=segments, guests=guests, points_rules=tuple(d.get("points_rules", [])),
         perks=tuple(d.get("perks", [])), redemption_items=tuple(d.get("redemption_items", [])), comms=d["comms"],
         raw=d)
+
+
+def _pmf(values: Any, where: str) -> tuple[float, ...]:
+    if not isinstance(values, list) or not values or any(not isinstance(v, (int, float)) or v < 0 for v in values):
+        raise UsageError(f"{where} must be a non-empty list of non-negative weights")
+    if sum(values) <= 0:
+        raise UsageError(f"{where} weights add up to 0")
+    return tuple(float(v) for v in values)
+
+
+def _property_demand(pd: dict, where: str) -> dict:
+    out = dict(pd)
+    for key, n in (("season", 12), ("price_season", 12), ("weekday", 7)):
+        if key in out and len(_pmf(out[key], f"{where}.demand.{key}")) != n:
+            raise UsageError(f"{where}.demand.{key} needs {n} values")
+    if "guest_countries" in out:
+        _share(out["guest_countries"], f"{where}.demand.guest_countries")
+    if not 0 <= float(out.get("room_change_share", 0.0)) <= 1:
+        raise UsageError(f"{where}.demand.room_change_share must be in [0, 1]")
+    return out
+
+
+def _segment(sd: dict, i: int) -> SegmentSpec:
+    where = f"demand.segments[{i}] ({sd.get('name', '?')})"
+    share = sd["share"]
+    share = {k: float(share) for k in PROPERTY_KINDS} if isinstance(share, (int, float)) else dict(share)
+    if any(not isinstance(v, (int, float)) or v < 0 for v in share.values()):
+        raise UsageError(f"{where}.share must be non-negative numbers by property kind")
+    if set(share) - set(PROPERTY_KINDS):
+        raise UsageError(f"{where}.share: unknown property kind {sorted(set(share) - set(PROPERTY_KINDS))[0]!r}")
+    channels = _share(sd["channels"], f"{where}.channels")
+    if set(channels) - set(CHANNELS):
+        raise UsageError(f"{where}.channels: unknown channel {sorted(set(channels) - set(CHANNELS))[0]!r}")
+    median, sigma = sd["lead_time"]
+    if median < 0 or sigma < 0:
+        raise UsageError(f"{where}.lead_time must be [median days >= 0, sigma >= 0]")
+    los = sd["los"]
+    los = {k: _pmf(v, f"{where}.los.{k}") for k, v in los.items()} if isinstance(los, dict) else {"*": _pmf(los, f"{where}.los")}
+    rate_plans = _share(sd.get("rate_plans", {"BAR": 1.0}), f"{where}.rate_plans")
+    if set(rate_plans) - set(RATE_PLAN_CODES):
+        raise UsageError(f"{where}.rate_plans: unknown rate plan {sorted(set(rate_plans) - set(RATE_PLAN_CODES))[0]!r}")
+    probs = {k: float(sd.get(k, 0.0)) for k in ("cancel", "no_show", "special_requests", "changes", "children", "same_day")}
+    for k, v in probs.items():
+        if not 0 <= v <= 1:
+            raise UsageError(f"{where}.{k} must be a probability in [0, 1]")
+    weekday = sd.get("weekday")
+    if weekday is not None and len(_pmf(weekday, f"{where}.weekday")) != 7:
+        raise UsageError(f"{where}.weekday needs 7 values")
+    return SegmentSpec(sd["name"], share, channels, (float(median), float(sigma)), probs["same_day"], los,
+                       _pmf(sd.get("adults", [0.3, 0.7]), f"{where}.adults"), probs["children"], rate_plans,
+                       probs["cancel"], probs["no_show"], probs["special_requests"], probs["changes"],
+                       tuple(weekday) if weekday else None)

@@ -2,7 +2,9 @@
 
 A booking engine sells a room type only while its inventory has a free room on every night (sold <
 sellable); the front desk then puts the guest into a free room of that type, or of a better type when the
-booked type is fragmented (an upgrade). Cancellations give the room back at the moment they happen, so a
+booked type is fragmented (an upgrade). Some guests are upgraded by choice (the desk's upgrades, profile share): they go
+into the next better type that still has a free room and unsold inventory on every night, so an
+upgrade never takes a room the better type could still sell. Cancellations give the room back at the moment they happen, so a
 later booking may take it. No two live stays ever share a room on a night: the calendar makes that so.
 """
 
@@ -14,8 +16,9 @@ import numpy as np
 def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_rank: np.ndarray,
              sellable: np.ndarray, arrival: np.ndarray, nights: np.ndarray, room_type: np.ndarray,
              rooms: np.ndarray, booked_at: np.ndarray, released_at: np.ndarray, pick: np.ndarray,
-             max_rooms: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (accepted mask, room index per booking and room slot [n, max_rooms], -1 = none).
+             max_rooms: int, upgrade: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (accepted mask, room index per booking and room slot [n, max_rooms] (-1 = none), share of the
+    booked type's sellable rooms already sold on the stay's nights when the booking was made).
 
     `released_at` is the cancellation time of bookings that give their rooms back (else a huge number).
     """
@@ -27,6 +30,11 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     better = [[u for u in np.argsort(type_rank, kind="stable") if type_rank[u] > type_rank[t]] for t in range(n_types)]
     placed = np.full((n, max_rooms), -1, dtype=np.int64)
     accepted = np.zeros(n, dtype=bool)
+    on_books = np.zeros(n)
+    upgrade = np.zeros(n, dtype=bool) if upgrade is None else upgrade
+    # Rooms of each type physically taken (by its own guests and by guests upgraded into it).
+    taken = np.zeros((n_types, n_days), dtype=np.int32)
+    placed_type = np.full((n, max_rooms), -1, dtype=np.int64)
     # Events: bookings at booked_at, releases at released_at; releases first when simultaneous.
     times = np.concatenate([booked_at, released_at])
     kinds = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(n, dtype=np.int8)])
@@ -41,16 +49,22 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
         if kinds[e] == 0:
             if released_at[b] >= never or not accepted[b]:
                 continue
-            for r in placed[b]:
+            for slot, r in enumerate(placed[b]):
                 if r >= 0:
                     occupied[r, a:z] = False
+                    taken[placed_type[b, slot], a:z] -= 1
             sold[t, a:z] -= rooms[b]
             continue
         need = rooms[b]
+        on_books[b] = float(sold[t, a:z].mean()) / max(int(sellable[t]), 1)
         if (sold[t, a:z] + need > sellable[t]).any():
             continue
         chosen: list[int] = []
-        for cand_type in [t, *better[t]]:
+        order = [t, *better[t]]
+        if upgrade[b] and better[t]:
+            spare = [v for v in better[t] if ((np.maximum(sold[v, a:z], taken[v, a:z]) + need) <= sellable[v]).all()]
+            order = [*spare[:1], t, *better[t]]
+        for cand_type in order:
             cand = rooms_of_type[cand_type]
             free = cand[~occupied[cand, a:z].any(axis=1)]
             while len(free) and len(chosen) < need:
@@ -64,6 +78,8 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
         for slot, r in enumerate(chosen):
             occupied[r, a:z] = True
             placed[b, slot] = r
+            placed_type[b, slot] = room_type_of_room[r]
+            taken[room_type_of_room[r], a:z] += 1
         sold[t, a:z] += need
         accepted[b] = True
-    return accepted, placed
+    return accepted, placed, on_books

@@ -17,7 +17,9 @@ from hotelseed.core.fake import ascii_slug, phone_numbers
 from hotelseed.core.ids import scrambled_codes, uuid_for
 from hotelseed.core.rng import sample_categorical
 from hotelseed.modules.bookings.allocate import allocate
-from hotelseed.modules.bookings.demand import Requests, member_trips, shape_requests, walk_in_demand, weekday
+from hotelseed.modules.bookings.demand import (MAX_SCALE, Requests, cancel_probability, first_rate, member_behaviour,
+                                               member_trips, month_of, property_demand, segment_demand,
+                                               shape_requests, weekday)
 from hotelseed.modules.bookings.models import OTA_SOURCES, STAY_STATUS_OF
 from hotelseed.modules.identity.generate import person_names
 from hotelseed.plan import DAY, Plan, make_clock
@@ -33,7 +35,10 @@ MAX_ROOMS = 6
 
 # Uniform columns of Requests.u, by purpose (drawn with the request, so adding a purpose reorders nothing).
 U_CANCEL, U_NOSHOW, U_FAIL, U_REJECT, U_PENDING, U_COMPLETE, U_CANCEL_AT, U_PLAN, U_PAY, U_ON_HOLD, \
-    U_COMMISSION, U_STAFF, U_REQUEST, U_CHANGE, U_ROOM, U_MISC, U_PAYMODE, U_METHOD, U_REFUND, U_EXTRA = range(20)
+    U_COMMISSION, U_STAFF, U_REQUEST, U_CHANGE, U_ROOM, U_MISC, U_PAYMODE, U_METHOD, U_REFUND, U_EXTRA, \
+    U_UPGRADE, U_CANCEL_EARLY, U_PRICE, U_CANCEL_MOMENT = range(24)
+CALIBRATION_PASSES = 4
+OCCUPANCY_TOLERANCE = 0.01
 
 
 @dataclass
@@ -116,13 +121,34 @@ def _in_flight_carts(plan: Plan, pw, rng, as_of_day: int) -> Requests:
     k = 1 + rng.poisson(0.5)
     arrival = as_of_day + 1 + np.floor(7 * np.exp(1.0 * rng.standard_normal(k))).astype(np.int64).clip(0, 120)
     arrival = np.minimum(arrival, plan.future_end_day - 1)
-    r = shape_requests(plan, pw, rng, arrival, np.full(k, "WEB_DIRECT", dtype=object), np.full(k, -1))
+    r = shape_requests(plan, pw, rng, arrival, np.full(k, "WEB_DIRECT", dtype=object), np.full(k, -1),
+                       np.full(k, _web_segment(plan.profile)))
     r.created_at = plan.as_of - (30 + rng.random(k) * (hold_s - 120)).astype(np.int64)
+    r.keep[:] = 0.0
     r.u[:, U_FAIL] = 1.0  # not failed: still paying
     r.u[:, U_PAY] = 1.0  # the payment has not been captured yet
     r.u[:, U_ON_HOLD] = 1.0
     r.u[:, U_CANCEL] = 1.0
     return r
+
+
+def _web_segment(profile) -> int:
+    for i, sg in enumerate(profile.segments):
+        if sg.channels.get("WEB_DIRECT", 0) > 0:
+            return i
+    return member_behaviour(profile)
+
+
+def _occupancy(plan: Plan, pw, res: dict, as_of_day: int) -> float:
+    """Share of room-nights of the history window sold to stays that happened (or are happening)."""
+    req, status = res["req"], res["status"]
+    stayed = np.isin(status, ["CHECKED_IN", "CHECKED_OUT", "COMPLETED"])
+    first, last = plan.history_start_day, min(as_of_day, plan.future_end_day)
+    a = np.clip(req.arrival[stayed], first, last)
+    z = np.clip(req.arrival[stayed] + req.nights[stayed], first, last)
+    sold = float(((z - a) * req.rooms[stayed]).sum())
+    capacity = float(pw.room_type_count.sum()) * max(last - first, 1)
+    return sold / capacity
 
 
 def generate_bookings(plan: Plan, world, people, staff, account_ids: np.ndarray, run_id: int) -> BookingsOut:
@@ -133,27 +159,48 @@ def generate_bookings(plan: Plan, world, people, staff, account_ids: np.ndarray,
     per_property = []
     for pi, pw in enumerate(world.properties):
         rng = plan.root.child("bookings", "property", pw.slug).generator()
-        clock = make_clock(pw.timezone, plan.history_start_day - 600, plan.inventory_end_day + 2)
+        clock = make_clock(pw.timezone, plan.history_start_day - 800, plan.inventory_end_day + 2)
         as_of_day = int(clock.local_day(np.array([plan.as_of]))[0])
-        parts = [walk_in_demand(plan, pw, rng)]
+        base_rate = first_rate(plan, pw)
+        parts = [segment_demand(plan, pw, rng, base_rate)]
         if trips[pi] is not None:
             parts.append(trips[pi])
         parts.append(_in_flight_carts(plan, pw, rng, as_of_day))
-        req = Requests.concat(parts)
-        checkin_ts = clock.utc(req.arrival, req.checkin_sod)
+        cand = Requests.concat(parts)
+        checkin_ts = clock.utc(cand.arrival, cand.checkin_sod)
         # A booking exists once made (created <= as_of) and before the guest arrives; a web checkout (hold,
         # payment, confirmation) takes up to ~11 minutes, so it must start 20 minutes before arrival.
-        margin = np.where(req.channel == "WEB_DIRECT", 1200, 60)
-        keep = (req.created_at <= plan.as_of) & (req.created_at < checkin_ts - margin)
-        req = req.take(np.flatnonzero(keep))
-        req = req.take(np.lexsort((req.arrival, req.created_at)))
-        per_property.append(_lifecycle(plan, world, pi, pw, clock, as_of_day, req, staff, outcomes, rng))
+        margin = np.where(cand.channel == "WEB_DIRECT", 1200, 60)
+        cand = cand.take(np.flatnonzero((cand.created_at <= plan.as_of) & (cand.created_at < checkin_ts - margin)))
+        cand = cand.take(np.lexsort((cand.arrival, cand.created_at)))
+        # Volume: thin the candidates to the scale at which the property sells its target occupancy over the
+        # history window (turn-aways and cancellations included), by a few secant steps on the scale.
+        scale, tried = 1.0, []
+        for _ in range(CALIBRATION_PASSES):
+            req = cand.take(np.flatnonzero(cand.keep < scale / MAX_SCALE))
+            res = _lifecycle(plan, world, pi, pw, clock, as_of_day, req, staff, outcomes, rng)
+            occ = _occupancy(plan, pw, res, as_of_day)
+            tried.append((scale, occ))
+            if abs(occ - pw.occupancy_target) <= OCCUPANCY_TOLERANCE or plan.history_start_day >= as_of_day:
+                break
+            if len(tried) >= 2 and tried[-1][1] != tried[-2][1]:
+                (s0, o0), (s1, o1) = tried[-2], tried[-1]
+                nxt = s1 + (pw.occupancy_target - o1) * (s1 - s0) / (o1 - o0)
+            else:
+                nxt = scale * pw.occupancy_target / max(occ, 0.01)
+            nxt = float(np.clip(nxt, 0.05, MAX_SCALE))
+            if nxt == scale:
+                break
+            scale = nxt
+        res["calibration"] = tried
+        per_property.append(res)
     return _assemble(plan, world, per_property, people, account_ids, staff, run_id)
 
 
 def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outcomes, rng) -> dict:
     """Decide each request's fate and timeline at this property. Returns arrays by booking."""
-    d = plan.profile.demand
+    prof = plan.profile
+    d = prof.demand
     n = len(req)
     u = req.u
     ch = req.channel.astype(str)
@@ -168,14 +215,8 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
     checkin_moment = clock.utc(req.arrival, np.full(n, pw.check_in_minutes * 60))
     audit_ts = clock.utc(req.arrival + 1, np.full(n, 30 * 60))  # night audit, 00:30 the next morning
 
-    # Rate plan: members booking direct get MEMBER, corporate CORP, others BAR / NRF / PKG (profile shares).
-    plan_code = np.full(n, "BAR", dtype=object)
-    nrf, pkg = d["outcomes"].get("nrf_share", 0.2), d["outcomes"].get("pkg_share", 0.0)
-    leisure = ~np.isin(ch, ["WALK_IN", "GROUP", "CORPORATE"]) & ~is_member
-    plan_code[leisure & (u[:, U_PLAN] < nrf)] = "NRF"
-    plan_code[leisure & (u[:, U_PLAN] >= nrf) & (u[:, U_PLAN] < nrf + pkg)] = "PKG"
-    plan_code[is_member & np.isin(ch, ["WEB_DIRECT", "PHONE", "WALK_IN"])] = "MEMBER"
-    plan_code[ch == "CORPORATE"] = "CORP"
+    # Rate plan: the guest's choice (segment), where the room type offers it; else BAR.
+    plan_code = req.plan_code.copy()
     for code in np.unique(plan_code):
         m = plan_code == code
         missing = m & (pw.plan_ids.get(code, np.zeros(len(pw.room_type_ids), dtype=np.int64))[req.room_type] == 0)
@@ -184,16 +225,17 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
     for code in np.unique(plan_code):
         m = plan_code == code
         plan_id[m] = pw.plan_ids[code][req.room_type[m]]
-    nrf_mask = plan_code == "NRF"
+    lead_days = np.maximum(req.arrival - clock.local_day(created), 0)
 
     # Intents, each a behaviour of the guest or the channel (platform.md §6.3 by channel).
-    p_cancel = _p(outcomes, ch, "cancel") * np.where(nrf_mask, d["outcomes"].get("nrf_cancel_factor", 0.25), 1.0)
+    p_cancel = cancel_probability(prof, Requests(**{**req.__dict__, "plan_code": plan_code}), lead_days)
+    p_noshow = np.array([sg.no_show for sg in prof.segments])[req.segment]
     fail = is_web & (u[:, U_FAIL] < _p(outcomes, ch, "payment_failed"))
     on_hold_cancel = is_web & ~fail & (u[:, U_ON_HOLD] < 0.01)
     reject_intent = u[:, U_REJECT] < _p(outcomes, ch, "rejected")
     pending_intent = (u[:, U_PENDING] < _p(outcomes, ch, "pending")) & (req.arrival >= as_of_day)
     cancel_intent = u[:, U_CANCEL] < p_cancel
-    noshow_intent = u[:, U_NOSHOW] < _p(outcomes, ch, "no_show")
+    noshow_intent = u[:, U_NOSHOW] < p_noshow
     complete_intent = u[:, U_COMPLETE] < _p(outcomes, ch, "completed")
 
     # Web checkout: payment 1-10 min after the hold is created, confirmation seconds after capture (§6.5).
@@ -204,7 +246,7 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
     confirmed_ts = np.where(is_web, capture_ts + 1 + (u[:, U_STAFF] * 9).astype(np.int64),
                             np.minimum(created + 5 + (u[:, U_PAY] * 55).astype(np.int64), plan.as_of))
     hold_release_ts = np.where(on_hold_cancel, created + 240 + (u[:, U_ON_HOLD] * 500).astype(np.int64), created + hold_s)
-    cancel_ts = created + ((checkin_moment - created) * u[:, U_CANCEL_AT] ** 0.35).astype(np.int64)
+    cancel_ts = _cancel_times(prof, world, pw, plan_code, created, checkin_moment, u)
     cancel_ts = np.maximum(cancel_ts, confirmed_ts + 60)
 
     status = np.full(n, "", dtype=object)
@@ -222,10 +264,15 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
     sellable = (pw.room_type_count * (100 + pw.buffer_pct)) // 100
     n_days = plan.inventory_end_day - plan.history_start_day + 1
     idx = np.flatnonzero(needs_room)
-    accepted, placed = allocate(
+    # Some guests are given another (better) room type than they booked: the desk's upgrades (profile share).
+    upgrade = u[:, U_UPGRADE] < property_demand(prof, pw).room_change_share
+    accepted, placed, on_books = allocate(
         n_days, plan.history_start_day, pw.room_type_of_room, pw.room_type_rank, sellable,
         req.arrival[idx], req.nights[idx], req.room_type[idx], req.rooms[idx], created[idx],
-        np.where(releases[idx], cancel_ts[idx], NEVER), u[idx, U_ROOM], MAX_ROOMS)
+        np.where(releases[idx], cancel_ts[idx], NEVER), u[idx, U_ROOM], MAX_ROOMS, upgrade[idx])
+    # How full the booked room type was on the stay's nights when the booking was made (prices follow it).
+    occupancy_at_booking = np.full(n, 0.5)
+    occupancy_at_booking[idx] = on_books
     room_slots = np.full((n, MAX_ROOMS), -1, dtype=np.int64)
     room_slots[idx] = placed
     turned_away = np.zeros(n, dtype=bool)
@@ -256,8 +303,32 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
                 checkin_ts=checkin_ts, checkout_ts=checkout_ts, checkin_moment=checkin_moment, audit_ts=audit_ts,
                 pay_ts=pay_ts, capture_ts=capture_ts, confirmed_ts=confirmed_ts, cancel_ts=np.where(
                     on_hold_cancel, hold_release_ts, cancel_ts), hold_release_ts=hold_release_ts,
-                reject_ts=reject_ts, complete_ts=complete_ts, room_slots=room_slots, on_hold_cancel=on_hold_cancel,
+                reject_ts=reject_ts, complete_ts=complete_ts, occupancy_at_booking=occupancy_at_booking, room_slots=room_slots, on_hold_cancel=on_hold_cancel,
                 fail=fail, departure=departure)
+
+
+def _cancel_times(prof, world, pw, plan_code, created, checkin_moment, u) -> np.ndarray:
+    """When a guest who cancels does so: some soon after booking (they kept shopping), most before the free
+    cancellation deadline of their terms, a few after it (they pay the penalty); non-refundable terms
+    spread over the whole window. Cancellations cluster towards arrival (u^0.5)."""
+    c = prof.demand.get("cancellation", {})
+    window = np.maximum(checkin_moment - created, 60)
+    free_hours = np.full(len(created), -1.0)
+    for code, pol in pw.plan_policy.items():
+        hours = world.policies.get(pol, {}).get("free_until_hours") if pol else None
+        if hours is not None:
+            free_hours[plan_code == code] = float(hours)
+    deadline = checkin_moment - (free_hours * 3600).astype(np.int64)
+    has_deadline = (free_hours >= 0) & (deadline > created + 600)
+    before = u[:, U_CANCEL_AT] < float(c.get("before_deadline", 0.85))
+    v = u[:, U_CANCEL_MOMENT]
+    late_window = np.where(has_deadline & before, deadline - created, window)
+    at = created + (late_window * np.sqrt(v)).astype(np.int64)
+    after = has_deadline & ~before
+    at[after] = deadline[after] + ((checkin_moment[after] - deadline[after]) * v[after]).astype(np.int64)
+    early = u[:, U_CANCEL_EARLY] < float(c.get("early_share", 0.25))
+    at[early] = created[early] + (window[early] * 0.1 * v[early]).astype(np.int64)
+    return np.minimum(at, checkin_moment - 60)
 
 
 def _cat(parts: list[dict], key: str) -> np.ndarray:
@@ -289,7 +360,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
         # Guests: a few non-members come back (facts: 2.6-4.4% repeat guests); the rest are new people.
         grng = plan.root.child("bookings", "guests", r["pw"].slug).generator()
         local = np.arange(len(k), dtype=np.int64)
-        back = (grng.random(len(k)) < 0.03) & (local > 0)
+        back = (grng.random(len(k)) < float(prof.guests.get("return_share", 0.03))) & (local > 0)
         local[back] = np.floor(grng.random(int(back.sum())) * local[back]).astype(np.int64)
         while True:  # follow chains so every returning guest points at a first visit
             nxt = local[local]
@@ -297,6 +368,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
                 break
             local = nxt
         item["guest_no"] = r["pi"] * 10_000_000 + local
+        item["r_country"] = item["r_country"][local]  # a returning guest is the same person, from the same country
         flat.append(item)
     P = {key: _cat(flat, key) for key in flat[0] if isinstance(flat[0][key], np.ndarray)}
     order = np.lexsort((P["pi_arr"], P["r_arrival"], P["r_created_at"]))
@@ -322,7 +394,12 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     # --- who booked
     gstream = plan.root.child("bookings", "guest-identity")
     gno = P["guest_no"]
+    country = P["r_country"]
     gnames = person_names(gstream, gno, prof.name_locale)
+    for cc, locale in prof.guests.get("locales", {}).items():
+        m = country == cc
+        if m.any():
+            gnames[m] = person_names(gstream, gno[m], locale)
     gdom = np.array(prof.guest_email_domains, dtype=object)[gstream.integers(gno, len(prof.guest_email_domains), 7)]
     gemails = np.array([f"{ascii_slug(nm)}.g{g}@{dm}" for nm, g, dm in zip(gnames, gno, gdom)], dtype=object)
     gphones = phone_numbers(prof.phone_scheme, "guest", gno)
@@ -339,8 +416,8 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     account = np.where(linked, account_ids[mi] if len(account_ids) else 0, 0)
 
     # --- money: nightly rates, tax per night slab, totals
-    season = np.asarray(d["season"], dtype=float)
-    elasticity = float(d.get("season_price_elasticity", 0.8))
+    demand_of = [property_demand(prof, pw) for pw in props]
+    price_index = np.stack([x.price_season for x in demand_of])  # property × month
     night_b = np.repeat(np.arange(n), nights)
     night_off = np.arange(len(night_b)) - np.repeat(np.cumsum(nights) - nights, nights)
     night_day = arrival[night_b] + night_off
@@ -355,7 +432,16 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
             base[m] = pw.plan_price[code][P["r_room_type"][m]]
             uplift[m] = pw.plan_uplift[code]
     weekend_night = (wd == 4) | (wd == 5)  # Friday and Saturday nights
-    factor = (1 + elasticity * (season[month] / season.mean() - 1)) * (1 + np.where(weekend_night, uplift[night_b], 0) / 100)
+    # Price of a night: the plan's base for the room type × the month's price index × weekend uplift × how
+    # full the type was when the guest booked (revenue management) × occupancy of the room (single discount,
+    # extra adult) × a small per-booking spread (promotions, negotiated and package prices).
+    adults_room = P["r_adults"]
+    occ_factor = 1 + float(d.get("occupancy_price_elasticity", 0.0)) * (P["occupancy_at_booking"] - 0.5)
+    party_factor = (1 + float(d.get("extra_adult_pct", 0)) / 100 * np.maximum(adults_room - 2, 0)
+                    - float(d.get("single_discount_pct", 0)) / 100 * (adults_room == 1))
+    spread = 1 + float(d.get("price_spread", 0.0)) * (2 * u[:, U_PRICE] - 1)
+    factor = (price_index[pi[night_b], month] * (1 + np.where(weekend_night, uplift[night_b], 0) / 100)
+              * (occ_factor * party_factor * spread)[night_b])
     rate = (np.round(base[night_b] * factor / 100) * 100).astype(np.int64)  # whole currency units
     tax = _tax(plan, night_day, rate)
     net = np.bincount(night_b, weights=rate, minlength=n).astype(np.int64) * rooms
@@ -409,7 +495,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     B["guest_name"] = name
     B["email"] = email
     B["phone"] = phone
-    B["country"] = np.full(n, props[0].slug and "IN", dtype=object) if prof.phone_scheme.startswith("IN") else np.full(n, "XX", dtype=object)
+    B["country"] = country.astype(object)
     B["check_in"] = arrival.astype("datetime64[D]")
     B["check_out"] = departure.astype("datetime64[D]")
     B["nights"] = nights
@@ -429,7 +515,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     B["tax_amount"] = tax_total
     B["total_price"] = total
     B["cancellation_fee"] = np.where(cancelled, fee, None).astype(object)
-    n_requests = np.where(u[:, U_REQUEST] < d.get("special_request_share", 0.3), 1 + (u[:, U_REQUEST] * 10 % 2).astype(int), 0)
+    n_requests = P["r_special"]
     B["special_requests"] = n_requests
     tokens = scrambled_codes(bid, 10, salt=13)
     B["hold_token"] = np.array([f"hold_{t}" if w else None for t, w in zip(tokens, is_web)], dtype=object)
@@ -535,7 +621,8 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     out.tables["inventories"] = inv
 
     # --- facts for loyalty and comms
-    season_arrival = season[arrival.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12]
+    season = np.stack([x.season / x.season.mean() for x in demand_of])
+    season_arrival = season[pi, month_of(arrival)]
     has_weekend = np.bincount(night_b, weights=weekend_night, minlength=n) > 0
     rank = np.array([props[p].room_type_rank[t] for p, t in zip(pi, P["r_room_type"])])
     top = np.array([props[p].room_type_rank.max() for p in pi])
@@ -543,7 +630,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
         id=bid, property_index=pi, member=member, user_id=user_id, status=status, source=ch, created_at=created,
         confirmed_at=confirmed_at, cancelled_at=cancelled_at, checked_in_at=checked_in_at,
         checked_out_at=checked_out_at, check_in=arrival, check_out=departure, nights=nights, total=total,
-        prepaid=is_web, weekend=has_weekend, premium=rank > top / 2, off_season=season_arrival < season.mean() * 0.95,
+        prepaid=is_web, weekend=has_weekend, premium=rank > top / 2, off_season=season_arrival < 0.95,
         guest_name=name, email=email, phone=phone, loyalty_linked=linked, first_night=first_night)
     # Guest users: one per registered non-member guest, created just before their first booking.
     reg = np.flatnonzero(registered_guest)
@@ -692,7 +779,8 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     note_at = confirmed_at + np.minimum(60, (next_event - confirmed_at) // 2)
     step(confirmed & (n_requests > 0) & (next_event - confirmed_at >= 2), 3, "NOTE", "CONFIRMED", "CONFIRMED", note_at, none)
     modify_at = confirmed_at + 120 + ((next_event - confirmed_at - 240) * u[:, U_CHANGE]).astype(np.int64)
-    change = confirmed & (u[:, U_CHANGE] < plan.profile.demand.get("change_share", 0.1)) & (next_event - confirmed_at > 600)
+    change_share = np.array([sg.changes for sg in plan.profile.segments])[P["r_segment"]]
+    change = confirmed & (u[:, U_CHANGE] < change_share) & (next_event - confirmed_at > 600)
     step(change, 4, "MODIFY", "CONFIRMED", "CONFIRMED", modify_at, creator)
     step(in_house, 5, "ASSIGN_ROOM", "CONFIRMED", "CONFIRMED", asg_at, desk_user)
     step(in_house, 6, "CHECK_IN", "CONFIRMED", "CHECKED_IN", checked_in_at, desk_user)

@@ -165,6 +165,14 @@ class MemberPeople:
     enrolled_at: np.ndarray  # epoch seconds
 
 
+def enrolment_times(plan: Plan, idx: np.ndarray) -> np.ndarray:
+    """Enrolment spread over the history window (member i enrols at the same moment for any --members)."""
+    stream = plan.root.child("identity", "members")
+    start = plan.history_start_day * DAY
+    span = max(plan.as_of - 2 * DAY - start, DAY)
+    return start + (stream.uniform(idx, 11) * span).astype(np.int64)
+
+
 def member_people(plan: Plan) -> MemberPeople:
     prof = plan.profile
     stream = plan.root.child("identity", "members")
@@ -173,10 +181,7 @@ def member_people(plan: Plan) -> MemberPeople:
     domains = np.array(prof.guest_email_domains, dtype=object)
     dom = domains[stream.integers(idx, len(domains), 10)]
     emails = np.array([f"{ascii_slug(n)}.m{i + 1}@{d}" for n, i, d in zip(names, idx, dom)], dtype=object)
-    start = plan.history_start_day * DAY
-    span = max(plan.as_of - 2 * DAY - start, DAY)
-    # Enrolment spread over the history window, at daytime-ish seconds.
-    enrolled = start + (stream.uniform(idx, 11) * span).astype(np.int64)
+    enrolled = enrolment_times(plan, idx)
     return MemberPeople(idx, np.array([uuid_for(plan.seed, "user", f"member:{i}") for i in idx], dtype=object),
                         names, emails, phone_numbers(prof.phone_scheme, "member", idx) if len(idx) else
                         np.array([], dtype=object), enrolled)

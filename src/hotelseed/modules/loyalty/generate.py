@@ -12,6 +12,7 @@ running balance by construction.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,7 @@ TIERS = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "DIAMOND")
 RANK = {t: i for i, t in enumerate(TIERS)}
 # Event order at equal times: year rollover, then what happens at that instant.
 EV_ROLLOVER, EV_ENROLL, EV_BONUS, EV_STAY, EV_REFERRAL, EV_REDEEM, EV_ADJUST, EV_TRANSFER_OUT, EV_TRANSFER_IN, \
-    EV_MANUAL, EV_AWARD = range(11)
+    EV_MANUAL, EV_AWARD, EV_REVERSAL = range(12)
 
 
 def year_start(year: int) -> int:
@@ -181,8 +182,12 @@ class Replay:
         events += extra
         for y in range(year_of(enrolled) + 1, year_of(self.plan.as_of) + 1):
             events.append((year_start(y), EV_ROLLOVER, y))
-        events.sort(key=lambda e: (e[0], e[1]))
-        for at, kind, data in events:
+        # A time-ordered queue: handling an event may schedule a later one (a cancelled redemption's reversal).
+        queue = [(at, kind, seq, data) for seq, (at, kind, data) in enumerate(events)]
+        heapq.heapify(queue)
+        self.later = lambda at, kind, data: heapq.heappush(queue, (at, kind, len(queue) + 10**9, data))
+        while queue:
+            at, kind, _seq, data = heapq.heappop(queue)
             if at > self.plan.as_of:
                 continue
             if kind == EV_ROLLOVER:
@@ -230,6 +235,9 @@ class Replay:
                     self.set_tier(s, to_tier, "TRANSFER", at, list(s.ytd))
             elif kind == EV_AWARD:
                 self.award(s, at, data)
+            elif kind == EV_REVERSAL:
+                points, rid = data
+                self.post(s, "REVERSAL", points, at, "Redemption cancelled", redemption=rid)
             elif kind == EV_MANUAL:
                 if s.tier in ("MEMBER", "SILVER"):
                     self.set_tier(s, TIERS[RANK[s.tier] + 1], "MANUAL_ADJUSTMENT", at, list(s.ytd))
@@ -276,7 +284,7 @@ class Replay:
                                      cancelled_at=cancelled))
         self.post(s, "REDEEM", -int(it["points_cost"]), at, f"Redeemed {it['name']}", redemption=rid)
         if cancelled is not None:
-            self.post(s, "REVERSAL", int(it["points_cost"]), cancelled, "Redemption cancelled", redemption=rid)
+            self.later(cancelled, EV_REVERSAL, (int(it["points_cost"]), rid))
 
 
 def timeline_tier(timeline: list[tuple[int, str]], at: int) -> str:
