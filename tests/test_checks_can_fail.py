@@ -33,6 +33,7 @@ CORRUPT = {
         "UPDATE stays SET room_id = (SELECT min(r.id) FROM rooms r JOIN room_types t ON t.id = r.room_type_id "
         "WHERE r.property_id = stays.property_id AND t.rank = 1) WHERE id = (SELECT min(s.id) FROM stays s JOIN room_types "
         "bt ON bt.id = s.room_type_id WHERE bt.rank > 1 AND s.status = 'CANCELLED' AND s.room_id IS NOT NULL)"],
+    "stays.guests_fit_room_type": ["UPDATE stays SET num_guests = 9 WHERE id = [stays|status = 'CHECKED_OUT']"],
     "stays.live_have_room": ["UPDATE stays SET room_id = NULL WHERE id = [stays|status = 'CHECKED_OUT']"],
     "bookings.calendar": ["UPDATE bookings SET check_in = '2020-01-01' WHERE id = [bookings|status = 'CONFIRMED']"],
     "bookings.timeline": ["UPDATE bookings SET cancelled_at = {FAR} WHERE id = [bookings|status = 'CANCELLED']"],

@@ -88,14 +88,15 @@ class RatePlanSpec:
 
 @dataclass(frozen=True)
 class SegmentSpec:
-    """A kind of guest with its own booking behaviour (Synthea-style: behaviour as data with cited numbers)."""
+    """A kind of guest with its own booking behaviour (Synthea-style: behaviour as data with cited numbers),
+    resolved for one property kind (any field may be given per kind in the profile: { CITY = .., RESORT = .. })."""
 
     name: str
-    share: dict[str, float]  # share of non-member requests, by property kind
+    share: float  # share of non-member requests at properties of this kind
     channels: dict[str, float]
     lead_time: tuple[float, float]  # lognormal (median days, sigma)
     same_day: float  # share booked on the arrival day
-    los: dict[str, tuple[float, ...]]  # nights 1..N pmf, by property kind
+    los: tuple[float, ...]  # nights 1..N pmf
     adults: tuple[float, ...]  # adults per room 1..N pmf
     children: float
     rate_plans: dict[str, float]
@@ -104,9 +105,10 @@ class SegmentSpec:
     special_requests: float
     changes: float
     weekday: tuple[float, ...] | None  # arrival weekday weights Mon..Sun; None = the property's
+    max_lead: int = 500  # how far ahead the channel takes bookings (days)
 
-    def los_for(self, kind: str) -> np.ndarray:
-        return np.asarray(self.los.get(kind) or next(iter(self.los.values())), dtype=float)
+    def los_for(self, kind: str | None = None) -> np.ndarray:
+        return np.asarray(self.los, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class Profile:
     payments: dict[str, Any]
     members: dict[str, Any]
     tiers: tuple[TierSpec, ...]
-    segments: tuple[SegmentSpec, ...]
+    segments_by_kind: dict[str, tuple[SegmentSpec, ...]]
     guests: dict[str, Any]
     points_rules: tuple[dict[str, Any], ...]
     perks: tuple[dict[str, Any], ...]
@@ -151,6 +153,14 @@ class Profile:
     @property
     def currency(self) -> str:
         return self.properties[0].currency
+
+    def segments_for(self, kind: str) -> tuple[SegmentSpec, ...]:
+        """The segments with their behaviour at properties of `kind` (same order for every kind)."""
+        return self.segments_by_kind[kind if kind in self.segments_by_kind else PROPERTY_KINDS[0]]
+
+    @property
+    def segments(self) -> tuple[SegmentSpec, ...]:
+        return self.segments_for(self.properties[0].kind)
 
 
 RESERVED_EMAIL = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(test|invalid|example|localhost)|"
@@ -168,14 +178,26 @@ def default_profile_path() -> Path:
 
 def load_profile(path: str | Path | None = None) -> Profile:
     p = Path(path) if path else default_profile_path()
+    shipped = Path(str(resources.files("hotelseed") / "profiles" / f"{path}.toml")) if path else None
+    if not p.is_file() and shipped is not None and "/" not in str(path) and shipped.is_file():
+        p = shipped  # a shipped profile by name: --profile lisbon-algarve
     if not p.is_file():
         raise UsageError(f"profile not found: {p}")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"profile {p} is not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"profile {p} is not UTF-8 text") from None
+    data = _read_toml(p)
+    base = data.get("profile", {}).get("extends")
+    if base is not None:
+        # A profile may extend another (a shipped profile's name or a path next to it). Tables merge key by
+        # key; a table of numbers (a mix of shares) and a list replace the base's whole, so the shares of
+        # two markets never mix.
+        base_path = Path(str(resources.files("hotelseed") / "profiles" / f"{base}.toml"))
+        if not base_path.is_file():
+            base_path = (p.parent / str(base)).resolve()
+        if not base_path.is_file() or base_path.resolve() == p.resolve():
+            raise UsageError(f"profile {p}: profile.extends {base!r} is not a shipped profile or a file")
+        parent = _read_toml(base_path)
+        if parent.get("profile", {}).get("extends"):
+            raise UsageError(f"profile {p}: extends {base!r}, which extends another profile (one level only)")
+        data = _merge(parent, data)
     try:
         return _build(data, str(p))
     except UsageError:
@@ -183,6 +205,26 @@ def load_profile(path: str | Path | None = None) -> Profile:
     except (KeyError, TypeError, ValueError) as exc:
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise UsageError(f"profile {p}: {what}") from None
+
+
+def _merge(base: dict, child: dict) -> dict:
+    out = dict(base)
+    for key, value in child.items():
+        shares = isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values())
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not shares:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(p: Path) -> dict:
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"profile {p} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"profile {p} is not UTF-8 text") from None
 
 
 def _money(value: Any, where: str) -> int:
@@ -279,16 +321,18 @@ def _build(d: dict, source: str) -> Profile:
     if len(demand["season"]) != 12 or len(demand["weekday"]) != 7:
         raise UsageError("demand.season needs 12 monthly values and demand.weekday 7 daily values")
     _share(demand["ota_split"], "demand.ota_split")
-    segments = tuple(_segment(sd, i) for i, sd in enumerate(demand.get("segments", [])))
-    if not segments:
+    raw_segments = demand.get("segments", [])
+    if not raw_segments:
         raise UsageError("demand.segments: a profile needs at least one guest segment")
-    if len({sg.name for sg in segments}) != len(segments):
+    segments_by_kind = {k: tuple(_segment(sd, i, k) for i, sd in enumerate(raw_segments)) for k in PROPERTY_KINDS}
+    names = [sg.name for sg in segments_by_kind[PROPERTY_KINDS[0]]]
+    if len(set(names)) != len(names):
         raise UsageError("demand.segments: duplicate segment name")
     for kind in {p.kind for p in props}:
-        if sum(sg.share.get(kind, 0.0) for sg in segments) <= 0:
+        if sum(sg.share for sg in segments_by_kind[kind]) <= 0:
             raise UsageError(f"demand.segments: no segment has a share for {kind} properties")
     members_seg = d["members"].get("behaviour")
-    if members_seg is not None and members_seg not in {sg.name for sg in segments}:
+    if members_seg is not None and members_seg not in names:
         raise UsageError(f"members.behaviour: unknown segment {members_seg!r}")
     mix = d["members"].get("tier_mix")
     if mix is not None:
@@ -311,7 +355,7 @@ def _build(d: dict, source: str) -> Profile:
         organization=d["organization"], brand=d["brand"], admins=int(d.get("staff", {}).get("admins", 1)),
         properties=tuple(props), policies=policies, rate_plans=tuple(plans),
         tax_slabs=tuple(sorted(d["tax_slabs"], key=lambda s: s["effective_from"])), demand=demand,
-        payments=d["payments"], members=members, tiers=tiers, segments=segments, guests=guests, points_rules=tuple(d.get("points_rules", [])),
+        payments=d["payments"], members=members, tiers=tiers, segments_by_kind=segments_by_kind, guests=guests, points_rules=tuple(d.get("points_rules", [])),
         perks=tuple(d.get("perks", [])), redemption_items=tuple(d.get("redemption_items", [])), comms=d["comms"],
         raw=d)
 
@@ -336,22 +380,27 @@ def _property_demand(pd: dict, where: str) -> dict:
     return out
 
 
-def _segment(sd: dict, i: int) -> SegmentSpec:
-    where = f"demand.segments[{i}] ({sd.get('name', '?')})"
+def _for_kind(value: Any, kind: str) -> Any:
+    """A value given per property kind ({ CITY = .., RESORT = .. }) resolved for `kind`; others as they are."""
+    if isinstance(value, dict) and value and set(value) <= set(PROPERTY_KINDS):
+        return value.get(kind, 0.0 if all(isinstance(v, (int, float)) for v in value.values()) else next(iter(value.values())))
+    return value
+
+
+def _segment(raw: dict, i: int, kind: str) -> SegmentSpec:
+    where = f"demand.segments[{i}] ({raw.get('name', '?')})"
+    if isinstance(raw.get("share"), dict) and set(raw["share"]) - set(PROPERTY_KINDS):
+        raise UsageError(f"{where}.share: unknown property kind {sorted(set(raw['share']) - set(PROPERTY_KINDS))[0]!r}")
+    sd = {k: _for_kind(v, kind) for k, v in raw.items()}
     share = sd["share"]
-    share = {k: float(share) for k in PROPERTY_KINDS} if isinstance(share, (int, float)) else dict(share)
-    if any(not isinstance(v, (int, float)) or v < 0 for v in share.values()):
-        raise UsageError(f"{where}.share must be non-negative numbers by property kind")
-    if set(share) - set(PROPERTY_KINDS):
-        raise UsageError(f"{where}.share: unknown property kind {sorted(set(share) - set(PROPERTY_KINDS))[0]!r}")
+    if not isinstance(share, (int, float)) or share < 0:
+        raise UsageError(f"{where}.share must be a non-negative number, or one per property kind")
     channels = _share(sd["channels"], f"{where}.channels")
     if set(channels) - set(CHANNELS):
         raise UsageError(f"{where}.channels: unknown channel {sorted(set(channels) - set(CHANNELS))[0]!r}")
     median, sigma = sd["lead_time"]
     if median < 0 or sigma < 0:
         raise UsageError(f"{where}.lead_time must be [median days >= 0, sigma >= 0]")
-    los = sd["los"]
-    los = {k: _pmf(v, f"{where}.los.{k}") for k, v in los.items()} if isinstance(los, dict) else {"*": _pmf(los, f"{where}.los")}
     rate_plans = _share(sd.get("rate_plans", {"BAR": 1.0}), f"{where}.rate_plans")
     if set(rate_plans) - set(RATE_PLAN_CODES):
         raise UsageError(f"{where}.rate_plans: unknown rate plan {sorted(set(rate_plans) - set(RATE_PLAN_CODES))[0]!r}")
@@ -362,7 +411,7 @@ def _segment(sd: dict, i: int) -> SegmentSpec:
     weekday = sd.get("weekday")
     if weekday is not None and len(_pmf(weekday, f"{where}.weekday")) != 7:
         raise UsageError(f"{where}.weekday needs 7 values")
-    return SegmentSpec(sd["name"], share, channels, (float(median), float(sigma)), probs["same_day"], los,
-                       _pmf(sd.get("adults", [0.3, 0.7]), f"{where}.adults"), probs["children"], rate_plans,
-                       probs["cancel"], probs["no_show"], probs["special_requests"], probs["changes"],
-                       tuple(weekday) if weekday else None)
+    return SegmentSpec(sd["name"], float(share), channels, (float(median), float(sigma)), probs["same_day"],
+                       _pmf(sd["los"], f"{where}.los"), _pmf(sd.get("adults", [0.3, 0.7]), f"{where}.adults"),
+                       probs["children"], rate_plans, probs["cancel"], probs["no_show"], probs["special_requests"],
+                       probs["changes"], tuple(weekday) if weekday else None, int(sd.get("max_lead", 500)))

@@ -12,7 +12,10 @@ from hotelseed.core.errors import UsageError
 # Scheme → (prefix, digits of the running number). Each number is unique per (category, index).
 #  IN_TRUNK_ZERO: +91 0C NNNNNNNN. An Indian national significant number never starts with 0 (the trunk
 #  prefix), so no such number is or can be assigned: it is E.164-shaped yet unroutable.
-SCHEMES = {"IN_TRUNK_ZERO": ("+910", 8)}
+#  PT_LEADING_ZERO: +351 0C NNNNNNN. Portugal's closed 9-digit plan (ANACOM, 31 Oct 1999) starts every
+#  national number with 2-9 (2 fixed, 6 data, 7 private, 8 free/shared cost, 9 mobile); 0 was abolished,
+#  so no number starting with 0 can be assigned.
+SCHEMES = {"IN_TRUNK_ZERO": ("+910", 8), "PT_LEADING_ZERO": ("+3510", 7)}
 CATEGORIES = {"property": 1, "staff": 2, "member": 3, "guest": 4}
 
 

@@ -63,7 +63,7 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
         order = [t, *better[t]]
         if upgrade[b] and better[t]:
             spare = [v for v in better[t] if ((np.maximum(sold[v, a:z], taken[v, a:z]) + need) <= sellable[v]).all()]
-            order = [*spare[:1], t, *better[t]]
+            order = [*spare[:1], t, *[v for v in better[t] if v not in spare[:1]]]
         for cand_type in order:
             cand = rooms_of_type[cand_type]
             free = cand[~occupied[cand, a:z].any(axis=1)]

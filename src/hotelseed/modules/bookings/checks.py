@@ -256,6 +256,10 @@ CHECKS = [
           "SELECT count(*) FROM stays WHERE room_id IS NOT NULL",
           "SELECT s.id FROM stays s JOIN rooms r ON r.id = s.room_id JOIN room_types rt ON rt.id = r.room_type_id "
           "JOIN room_types bt ON bt.id = s.room_type_id WHERE rt.rank < bt.rank OR rt.property_id <> bt.property_id"),
+    Check("stays.guests_fit_room_type", "§4.2 inv. 6; room_types.max_occupancy", M,
+          "a stay's guests fit the booked room type (parties book a type they fit in)",
+          "SELECT count(*) FROM stays",
+          "SELECT s.id FROM stays s JOIN room_types t ON t.id = s.room_type_id WHERE s.num_guests > t.max_occupancy"),
     Check("stays.live_have_room", "§4.2 inv. 5-6", M, "every confirmed, in-house or checked-out stay is in a real room",
           f"SELECT count(*) FROM stays WHERE status IN {LIVE}", f"SELECT id FROM stays WHERE status IN {LIVE} AND room_id IS NULL"),
     Check("bookings.calendar", "§4.2 inv. 7", M,
@@ -309,7 +313,7 @@ CHECKS = [
     Check("money.ota_paid_by_ota_or_hotel", "§4.2 inv. 9", M, "OTA bookings are paid by the OTA or at the hotel",
           f"SELECT count(*) FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.source IN {OTA}",
           f"SELECT p.id FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.source IN {OTA} "
-          "AND p.method NOT IN ('OTA_COLLECT','BANK_TRANSFER','CASH','CARD','UPI')"),
+          "AND p.method NOT IN ('OTA_COLLECT','BANK_TRANSFER','CASH','CARD','UPI','WALLET')"),
     Check("money.policy_rates_tax", "§4.2 inv. 9", M,
           "net = Σ stays' nightly rates; tax per night slab; cancellation fee as the policy says", fn=_money_by_policy),
     Check("audit.chain", "§4.2 inv. 10", M, "CREATE at created_at, transitions chain, last to_status = status",

@@ -68,6 +68,7 @@ class PropertyDemand:
     price_season: np.ndarray  # price index by month (mean 1)
     weekday: np.ndarray  # arrival weight by weekday, Mon..Sun
     room_change_share: float  # share of stays the desk puts in another (better) room type
+    return_share: float  # share of non-member bookings by a guest who booked here before
     countries: tuple[str, ...]
     country_weights: np.ndarray
 
@@ -82,10 +83,12 @@ def property_demand(profile, pw) -> PropertyDemand:
     else:  # price follows the arrival season, damped (season_price_elasticity)
         price = 1 + float(d.get("season_price_elasticity", 0.8)) * (season / season.mean() - 1)
     countries = own.get("guest_countries") or profile.guests.get("countries") or {"XX": 1.0}
+    return_share = float(own.get("return_share", profile.guests.get("return_share", 0.03)))
     return PropertyDemand(
         kind=pw.kind, season=season, price_season=price / price.mean(),
         weekday=np.asarray(own.get("weekday", d["weekday"]), dtype=float),
         room_change_share=float(own.get("room_change_share", d.get("room_change_share", 0.0))),
+        return_share=return_share,
         countries=tuple(countries), country_weights=np.asarray(list(countries.values()), dtype=float))
 
 
@@ -103,6 +106,32 @@ def _lognormal_days(rng, median: float, sigma: float, n: int) -> np.ndarray:
     return np.floor(median * np.exp(sigma * rng.standard_normal(n))).astype(np.int64).clip(0, 700)
 
 
+def _truncated_lognormal_days(rng, median: float, sigma: float, cap: int, n: int) -> np.ndarray:
+    """Lognormal days below `cap` (how far ahead the channel lets a guest book): draws beyond are redrawn."""
+    days = _lognormal_days(rng, median, sigma, n)
+    for _ in range(8):
+        over = days > cap
+        if not over.any():
+            break
+        days[over] = _lognormal_days(rng, median, sigma, int(over.sum()))
+    return np.minimum(days, cap)
+
+
+def _fit_party(pw, room_type: np.ndarray, guests: np.ndarray) -> np.ndarray:
+    max_occ = pw.room_type_max_occ
+    too_small = guests > max_occ[room_type]
+    if not too_small.any():
+        return room_type
+    price = pw.plan_price["BAR"]
+    by_price = np.argsort(price, kind="stable")
+    out = room_type.copy()
+    for i in np.flatnonzero(too_small):
+        fits = [t for t in by_price if max_occ[t] >= guests[i] and price[t] >= price[room_type[i]]]
+        if fits:
+            out[i] = fits[0]
+    return out
+
+
 def _pick(rng, mix: dict, n: int) -> np.ndarray:
     names = list(mix)
     return np.array(names, dtype=object)[sample_categorical(rng.random(n), [mix[k] for k in names])]
@@ -116,8 +145,8 @@ def _channels(rng, demand: dict, n: int, mix: dict) -> np.ndarray:
     return ch
 
 
-def segment_los_mean(segment, kind: str) -> float:
-    pmf = segment.los_for(kind)
+def segment_los_mean(segment) -> float:
+    pmf = segment.los_for()
     return float((np.arange(1, len(pmf) + 1) * pmf).sum() / pmf.sum())
 
 
@@ -139,21 +168,24 @@ def shape_requests(plan: Plan, pw, rng, arrival, channel, member, segment, lead=
         price = pw.plan_price["BAR"].astype(float)
         w = pw.room_type_count * (price.min() / price) ** 0.5
         room_type = sample_categorical(rng.random(n), w)
-    max_occ = pw.room_type_max_occ[room_type]
     for si in np.unique(segment):
         m = segment == si
         k = int(m.sum())
-        sg = prof.segments[int(si)]
-        nights[m] = 1 + sample_categorical(rng.random(k), sg.los_for(pd.kind))
+        sg = prof.segments_for(pd.kind)[int(si)]
+        nights[m] = 1 + sample_categorical(rng.random(k), sg.los_for())
         adults[m] = 1 + sample_categorical(rng.random(k), sg.adults)
         children[m] = rng.random(k) < sg.children
         plan_code[m] = _pick(rng, sg.rate_plans, k)
         special[m] = np.where(rng.random(k) < sg.special_requests, 1 + (rng.random(k) < 0.3), 0)
         if draw_lead:
             median, sigma = sg.lead_time
-            lead[m] = np.where(rng.random(k) < sg.same_day, 0, 1 + _lognormal_days(rng, median, sigma, k))
+            lead[m] = np.where(rng.random(k) < sg.same_day, 0,
+                               1 + _truncated_lognormal_days(rng, median, sigma, sg.max_lead - 1, k))
+    # A party books a room type it fits in: the cheapest one at least as good as its first choice.
+    room_type = _fit_party(pw, np.asarray(room_type, dtype=np.int64), adults + children)
+    max_occ = pw.room_type_max_occ[room_type]
     adults = np.minimum(adults, max_occ)
-    children = (children.astype(bool) & (adults < max_occ)).astype(np.int64)
+    children = np.minimum(children, max_occ - adults).astype(np.int64)
     # Members booking with the hotel get the member rate; corporate bookers their negotiated rate.
     plan_code[(member >= 0) & np.isin(channel, ["WEB_DIRECT", "PHONE", "WALK_IN"])] = "MEMBER"
     plan_code[channel == "CORPORATE"] = "CORP"
@@ -183,12 +215,12 @@ def shape_requests(plan: Plan, pw, rng, arrival, channel, member, segment, lead=
                     keep=rng.random(n), u=rng.random((n, N_UNIFORMS)))
 
 
-def cancel_probability(profile, req: Requests, lead_days: np.ndarray) -> np.ndarray:
+def cancel_probability(profile, kind: str, req: Requests, lead_days: np.ndarray) -> np.ndarray:
     """A guest's propensity to cancel, as odds: the segment's base rate at the reference lead time, moved by
     how far ahead the booking was made, the terms (non-refundable), special requests and membership
     (the relations of Antonio et al. 2017/2019: lead time and deposit are the strongest predictors)."""
     c = profile.demand.get("cancellation", {})
-    base = np.array([sg.cancel for sg in profile.segments])[req.segment].clip(1e-4, 1 - 1e-4)
+    base = np.array([sg.cancel for sg in profile.segments_for(kind)])[req.segment].clip(1e-4, 1 - 1e-4)
     logit = np.log(base / (1 - base))
     ref = float(c.get("reference_lead_days", 30))
     logit += float(c.get("lead_slope", 0.5)) * (np.log1p(lead_days) - np.log1p(ref))
@@ -208,10 +240,11 @@ def segment_demand(plan: Plan, pw, rng, base_rate: float) -> Requests:
     pd = property_demand(prof, pw)
     days = np.arange(plan.history_start_day, plan.future_end_day, dtype=np.int64)
     season = pd.season[month_of(days)] / pd.season.mean()
-    shares = np.array([sg.share.get(pd.kind, 0.0) for sg in prof.segments], dtype=float)
+    segments = prof.segments_for(pd.kind)
+    shares = np.array([sg.share for sg in segments], dtype=float)
     shares = shares / shares.sum()
     parts = []
-    for si, sg in enumerate(prof.segments):
+    for si, sg in enumerate(segments):
         if shares[si] <= 0:
             continue
         week = np.asarray(sg.weekday if sg.weekday is not None else pd.weekday, dtype=float)
@@ -227,10 +260,11 @@ def segment_demand(plan: Plan, pw, rng, base_rate: float) -> Requests:
 def first_rate(plan: Plan, pw) -> float:
     """A first estimate of non-member arrivals a day: rooms × occupancy / mean stay / share not cancelled."""
     prof = plan.profile
-    shares = np.array([sg.share.get(pw.kind, 0.0) for sg in prof.segments], dtype=float)
+    segments = prof.segments_for(pw.kind)
+    shares = np.array([sg.share for sg in segments], dtype=float)
     shares = shares / shares.sum()
-    alos = float(sum(s * segment_los_mean(sg, pw.kind) for s, sg in zip(shares, prof.segments)))
-    kept = float(sum(s * (1 - sg.cancel - sg.no_show) for s, sg in zip(shares, prof.segments)))
+    alos = float(sum(s * segment_los_mean(sg) for s, sg in zip(shares, segments)))
+    kept = float(sum(s * (1 - sg.cancel - sg.no_show) for s, sg in zip(shares, segments)))
     return float(pw.room_type_count.sum()) * pw.occupancy_target / alos / max(kept, 0.2)
 
 
@@ -281,7 +315,7 @@ def _tier_band_rates(plan: Plan, idx: np.ndarray, stream, mix: dict) -> np.ndarr
     band = np.searchsorted(cum, pos, side="right").clip(0, len(TIERS) - 1)
     # Qualifying stays per tier: the tier's stay threshold, or its nights threshold over the typical stay.
     seg = prof.segments[member_behaviour(prof)]
-    alos = segment_los_mean(seg, prof.properties[0].kind)
+    alos = segment_los_mean(seg)
     need = []
     for t in prof.tiers:
         options = [v for v in (t.min_stays, t.min_nights / alos if t.min_nights else 0) if v > 0]

@@ -228,8 +228,8 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
     lead_days = np.maximum(req.arrival - clock.local_day(created), 0)
 
     # Intents, each a behaviour of the guest or the channel (platform.md §6.3 by channel).
-    p_cancel = cancel_probability(prof, Requests(**{**req.__dict__, "plan_code": plan_code}), lead_days)
-    p_noshow = np.array([sg.no_show for sg in prof.segments])[req.segment]
+    p_cancel = cancel_probability(prof, pw.kind, Requests(**{**req.__dict__, "plan_code": plan_code}), lead_days)
+    p_noshow = np.array([sg.no_show for sg in prof.segments_for(pw.kind)])[req.segment]
     fail = is_web & (u[:, U_FAIL] < _p(outcomes, ch, "payment_failed"))
     on_hold_cancel = is_web & ~fail & (u[:, U_ON_HOLD] < 0.01)
     reject_intent = u[:, U_REJECT] < _p(outcomes, ch, "rejected")
@@ -360,7 +360,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
         # Guests: a few non-members come back (facts: 2.6-4.4% repeat guests); the rest are new people.
         grng = plan.root.child("bookings", "guests", r["pw"].slug).generator()
         local = np.arange(len(k), dtype=np.int64)
-        back = (grng.random(len(k)) < float(prof.guests.get("return_share", 0.03))) & (local > 0)
+        back = (grng.random(len(k)) < property_demand(prof, r["pw"]).return_share) & (local > 0)
         local[back] = np.floor(grng.random(int(back.sum())) * local[back]).astype(np.int64)
         while True:  # follow chains so every returning guest points at a first visit
             nxt = local[local]
@@ -611,6 +611,8 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     # Payments wait for the loyalty replay: a member may pay a night with points (an award night).
     out.payment_inputs = (plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fee, first_night, cancelled,
                           on_hold_cancel, checked_in_at, checked_out_at, u)
+    changes = np.array([[sg.changes for sg in prof.segments_for(pw.kind)] for pw in props])
+    P["change_share"] = changes[pi, P["r_segment"]]  # guests who change their booking (by segment)
     out.tables["booking_audit_logs"] = _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at,
                                               checked_in_at, checked_out_at, cancelled_at, assigned_at, a_b,
                                               desk_user, manager_user, user_id, n_requests, u)
@@ -779,8 +781,7 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     note_at = confirmed_at + np.minimum(60, (next_event - confirmed_at) // 2)
     step(confirmed & (n_requests > 0) & (next_event - confirmed_at >= 2), 3, "NOTE", "CONFIRMED", "CONFIRMED", note_at, none)
     modify_at = confirmed_at + 120 + ((next_event - confirmed_at - 240) * u[:, U_CHANGE]).astype(np.int64)
-    change_share = np.array([sg.changes for sg in plan.profile.segments])[P["r_segment"]]
-    change = confirmed & (u[:, U_CHANGE] < change_share) & (next_event - confirmed_at > 600)
+    change = confirmed & (u[:, U_CHANGE] < P["change_share"]) & (next_event - confirmed_at > 600)
     step(change, 4, "MODIFY", "CONFIRMED", "CONFIRMED", modify_at, creator)
     step(in_house, 5, "ASSIGN_ROOM", "CONFIRMED", "CONFIRMED", asg_at, desk_user)
     step(in_house, 6, "CHECK_IN", "CONFIRMED", "CHECKED_IN", checked_in_at, desk_user)

@@ -47,6 +47,7 @@ class BookingSample:
     room_type_changed: np.ndarray
     weekend_nights: np.ndarray
     domestic: np.ndarray
+    currency: np.ndarray
     window: tuple[int, int]  # first and last arrival day of the population
 
     def take(self, mask: np.ndarray) -> "BookingSample":
@@ -65,13 +66,15 @@ def read_bookings(conn: Connection, as_of: int) -> BookingSample:
                CASE WHEN EXISTS (SELECT 1 FROM booking_audit_logs l WHERE l.booking_id = b.id AND l.action = 'MODIFY')
                     THEN 1 ELSE 0 END,
                CASE WHEN EXISTS (SELECT 1 FROM stays s JOIN rooms r ON r.id = s.room_id
-                                 WHERE s.booking_id = b.id AND r.room_type_id <> s.room_type_id) THEN 1 ELSE 0 END
+                                 WHERE s.booking_id = b.id AND r.room_type_id <> s.room_type_id) THEN 1 ELSE 0 END,
+               b.currency
         FROM bookings b JOIN properties p ON p.id = b.property_id
         WHERE b.status IN ('CHECKED_IN', 'CHECKED_OUT', 'COMPLETED', 'CANCELLED', 'NO_SHOW')
         ORDER BY b.id""")
     if not rows:
         empty = np.array([], dtype=np.int64)
-        return BookingSample(*([np.array([], dtype=object)] * 2), *([empty] * 13), window=(0, 0))
+        return BookingSample(*([np.array([], dtype=object)] * 2), *([empty] * 13), currency=np.array([], dtype=object),
+                             window=(0, 0))
     cols = list(zip(*rows))
     kind = np.array(cols[0], dtype=object)
     status = np.array(cols[1], dtype=object)
@@ -103,7 +106,7 @@ def read_bookings(conn: Connection, as_of: int) -> BookingSample:
         children=np.array(cols[8], dtype=np.int64), source=np.array(cols[9], dtype=object), repeated=repeated,
         changed=np.array(cols[13], dtype=bool), special_requests=np.array(cols[10], dtype=np.int64),
         room_type_changed=np.array(cols[14], dtype=bool), weekend_nights=weekend,
-        domestic=np.array(cols[11], dtype=bool), window=(int(check_in.min()), int(as_of_day) - 1))
+        domestic=np.array(cols[11], dtype=bool), currency=np.array(cols[15], dtype=object), window=(int(check_in.min()), int(as_of_day) - 1))
     # The dataset's population: arrivals before as-of, with a known outcome.
     return sample.take((check_in < as_of_day) & (sample.outcome != ""))
 
@@ -161,6 +164,8 @@ def booking_scores(sample: BookingSample, reference: dict | None = None) -> list
                                  list(dist["channel"])),
         }
         for metric, ref_shares in dist.items():
+            if metric == "adr" and reference.get("currency") and (s.currency != reference["currency"]).any():
+                continue  # prices in another currency cannot be compared with the reference's
             g = generated[metric]
             scores.append(Score("bookings", kind, metric, "distribution", g, ref_shares, tvd_score(g, ref_shares), n))
         total_nights = float(s.nights.sum()) or 1.0
@@ -177,4 +182,47 @@ def booking_scores(sample: BookingSample, reference: dict | None = None) -> list
         for metric, ref_rate in rates.items():
             g = generated_rates[metric]
             scores.append(Score("bookings", kind, metric, "rate", round(g, 6), ref_rate, rate_score(g, ref_rate), n))
+    return scores
+
+
+def occupancy(conn: Connection, as_of: int) -> dict[str, tuple[float, int, dict[str, float]]]:
+    """Per property slug: (share of room-nights sold to stays that happened, over the window from the first
+    arrival to as-of; room-nights in that window; occupancy by calendar month)."""
+    d = conn.dialect.name
+    as_of_day = as_of // 86_400
+    rooms = {slug: int(n) for slug, n in fetch(conn, "SELECT p.slug, count(r.id) FROM properties p "
+                                                     "JOIN rooms r ON r.property_id = p.id GROUP BY p.slug")}
+    rows = fetch(conn, f"""SELECT p.slug, {epoch_day(d, 's.check_in_date')}, {epoch_day(d, 's.check_out_date')}
+        FROM stays s JOIN properties p ON p.id = s.property_id WHERE s.status IN ('CHECKED_IN', 'CHECKED_OUT')""")
+    first = fetch(conn, f"SELECT min({epoch_day(d, 'check_in')}) FROM bookings")[0][0]
+    out = {}
+    if first is None:
+        return out
+    first = int(first)
+    days = np.arange(first, as_of_day)
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    for slug, n_rooms in rooms.items():
+        sold = np.zeros(len(days))
+        for s, ci, co in rows:
+            if s == slug:
+                a, z = max(int(ci), first) - first, min(int(co), as_of_day) - first
+                if z > a:
+                    sold[a:z] += 1
+        capacity = n_rooms * len(days)
+        by_month = {m: float(sold[months == i].sum() / (n_rooms * max((months == i).sum(), 1)))
+                    for i, m in enumerate(MONTHS)}
+        out[slug] = (float(sold.sum() / capacity) if capacity else 0.0, capacity, by_month)
+    return out
+
+
+def occupancy_scores(conn: Connection, as_of: int, profile) -> list[Score]:
+    """Each property's realised occupancy over the history window against its profile target."""
+    if profile is None:
+        return []
+    targets = {p.slug: p.occupancy_target for p in profile.properties}
+    scores = []
+    for slug, (occ, capacity, _by_month) in occupancy(conn, as_of).items():
+        if slug in targets:
+            scores.append(Score("bookings", slug, "occupancy", "rate", round(occ, 6), targets[slug],
+                                rate_score(occ, targets[slug]), capacity, note="target: profile occupancy_target"))
     return scores
