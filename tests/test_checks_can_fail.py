@@ -47,7 +47,7 @@ CORRUPT = {
     "money.amounts": ["UPDATE bookings SET commission_amount = commission_amount + 5 WHERE id = [bookings|commission_pct > 0]"],
     "money.payment_times": ["UPDATE payments SET created_at = {FAR}, captured_at = NULL WHERE id = [payments|1 = 1]"],
     "money.ota_paid_by_ota_or_hotel": [
-        "UPDATE payments SET method = 'WALLET' WHERE id = (SELECT min(p.id) FROM payments p JOIN bookings b ON "
+        "UPDATE payments SET method = 'NETBANKING' WHERE id = (SELECT min(p.id) FROM payments p JOIN bookings b ON "
         "b.id = p.booking_id WHERE b.commission_pct > 0)"],
     "money.policy_rates_tax": ["UPDATE stays SET nightly_rates = '[{\"date\": \"2026-01-01\", \"amount\": \"1.00\"}]' "
                                "WHERE id = [stays|1 = 1]"],

@@ -1,4 +1,4 @@
-"""The hotelseed command line: master-complete, cleanup, verify, migrate.
+"""The hotelseed command line: master-complete, cleanup, verify, realism, migrate.
 
 Every user mistake ends in one line on stderr and a non-zero exit (2 for usage, 1 for a failed
 verification); never a traceback.
@@ -212,7 +212,7 @@ def cleanup(
 @app.command()
 def verify(
     database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with (for tax and SLA checks)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with (tax and SLA checks). Default: the latest seed run's."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="as-of to check against. Default: the latest seed run's."),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ):
@@ -223,12 +223,12 @@ def verify(
     from hotelseed.core.checks import run
     from hotelseed.verify import ALL_CHECKS
 
-    prof = load_profile(profile)
+    prof = load_profile(profile) if profile else None
     engine, _ = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
         params = params_for(conn, int(parse_as_of(as_of).timestamp()) if as_of else None)
-        params["_profile"] = prof
+        params["_profile"] = prof or _seeded_profile(conn)
         report = run(conn, ALL_CHECKS, params)
     if as_json:
         print(json.dumps({"ok": report.ok, "checks": report.as_json()}, indent=2))
@@ -238,10 +238,27 @@ def verify(
         raise VerificationFailed(report.failure_line(), report)
 
 
+def _seeded_profile(conn):
+    """The profile of the latest seed run (as it was given: a shipped name or a path); the default profile
+    when the database has no run or the file is gone."""
+    from hotelseed.core.errors import UsageError
+    from hotelseed.profile import load_profile
+    from sqlalchemy import text
+
+    row = conn.execute(text("SELECT options FROM seed_runs ORDER BY id DESC LIMIT 1")).first()
+    options = row[0] if row else None
+    if isinstance(options, str):
+        options = json.loads(options)
+    try:
+        return load_profile((options or {}).get("profile"))
+    except UsageError:
+        return load_profile(None)
+
+
 @app.command()
 def realism(
     database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with (for its tier-mix target)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with (targets). Default: the latest seed run's."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="as-of of the data. Default: the latest seed run's."),
     fail_under: Optional[float] = typer.Option(None, "--fail-under", min=0.0, max=1.0,
                                                help="Exit 1 when the overall score is below this."),
@@ -255,12 +272,12 @@ def realism(
     from hotelseed.realism import realism_report
     from hotelseed.schema_admin import require_current
 
-    prof = load_profile(profile)
+    prof = load_profile(profile) if profile else None
     engine, _ = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
         params = params_for(conn, int(parse_as_of(as_of).timestamp()) if as_of else None)
-        report = realism_report(conn, params["as_of"], prof)
+        report = realism_report(conn, params["as_of"], prof or _seeded_profile(conn))
     if not report.scores:
         raise DatabaseStateError("no bookings to compare: seed the database first (hotelseed master-complete)")
     if as_json:
