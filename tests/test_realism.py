@@ -52,6 +52,18 @@ def test_metric_shapes():
     assert shares_of(labels, ["0", "1-6", "7+", "x"]) == {"0": 0.25, "1-6": 0.25, "7+": 0.5, "x": 0.0}
 
 
+def test_stay_pmf_tilts_to_the_asked_mean():
+    from hotelseed.modules.bookings.demand import stay_pmf
+
+    base = np.array([0.2, 0.2, 0.15, 0.1, 0.05, 0.05, 0.2, 0.05])
+    n = np.arange(1, 9)
+    mean = float((base * n).sum() / base.sum())
+    for factor in (0.8, 1.0, 1.3):
+        q = stay_pmf(base, factor)
+        assert q.sum() == pytest.approx(1.0) and (q > 0).all()
+        assert float((q * n).sum()) == pytest.approx(mean * factor, rel=1e-6)
+
+
 # --- the calibrated profile ----------------------------------------------------------------------------------
 
 def test_lisbon_algarve_scores_at_least_095_overall_and_085_per_metric(lisbon_dataset):
@@ -121,6 +133,13 @@ def test_lisbon_algarve_relations_revenue_managers_know(lisbon_dataset):
         nights = dict(conn.execute(sa.text("SELECT p.kind, avg(b.nights) FROM bookings b JOIN properties p "
                                            "ON p.id = b.property_id GROUP BY p.kind")).all())
         assert float(nights["RESORT"]) > float(nights["CITY"]) + 0.8
+        # Summer resort stays are week-long holidays, winter ones short breaks: the resort fills in summer.
+        resort_nights = dict(conn.execute(sa.text(
+            f"SELECT {month}, avg(b.nights) FROM bookings b JOIN properties p ON p.id = b.property_id "
+            f"WHERE p.slug = 'algarve' GROUP BY {month}")).all())
+        assert float(resort_nights[8]) > 1.4 * float(resort_nights[1])
+        by_month = occupancy(conn, params_for(conn)["as_of"])["algarve"][2]
+        assert by_month["Aug"] > by_month["Jan"] + 0.2
 
 
 # --- the default profile -------------------------------------------------------------------------------------

@@ -370,9 +370,11 @@ def _pmf(values: Any, where: str) -> tuple[float, ...]:
 
 def _property_demand(pd: dict, where: str) -> dict:
     out = dict(pd)
-    for key, n in (("season", 12), ("price_season", 12), ("weekday", 7)):
+    for key, n in (("season", 12), ("price_season", 12), ("stay_season", 12), ("weekday", 7)):
         if key in out and len(_pmf(out[key], f"{where}.demand.{key}")) != n:
             raise UsageError(f"{where}.demand.{key} needs {n} values")
+    if any(v <= 0 for v in out.get("stay_season", [1.0])):
+        raise UsageError(f"{where}.demand.stay_season values must be above 0")
     if "guest_countries" in out:
         _share(out["guest_countries"], f"{where}.demand.guest_countries")
     if not 0 <= float(out.get("room_change_share", 0.0)) <= 1:

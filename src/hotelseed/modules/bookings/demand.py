@@ -13,6 +13,7 @@ property's target occupancy (generate.py) never reshuffles the requests it keeps
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,7 @@ class PropertyDemand:
     season: np.ndarray  # arrival weight by month, Jan..Dec
     price_season: np.ndarray  # price index by month (mean 1)
     weekday: np.ndarray  # arrival weight by weekday, Mon..Sun
+    stay_season: np.ndarray  # mean stay length by arrival month, relative to the segment's (1 = as given)
     room_change_share: float  # share of stays the desk puts in another (better) room type
     return_share: float  # share of non-member bookings by a guest who booked here before
     countries: tuple[str, ...]
@@ -87,9 +89,35 @@ def property_demand(profile, pw) -> PropertyDemand:
     return PropertyDemand(
         kind=pw.kind, season=season, price_season=price / price.mean(),
         weekday=np.asarray(own.get("weekday", d["weekday"]), dtype=float),
+        stay_season=np.asarray(own.get("stay_season", d.get("stay_season", [1.0] * 12)), dtype=float),
         room_change_share=float(own.get("room_change_share", d.get("room_change_share", 0.0))),
         return_share=return_share,
         countries=tuple(countries), country_weights=np.asarray(list(countries.values()), dtype=float))
+
+
+@functools.lru_cache(maxsize=512)
+def _tilted(pmf: tuple[float, ...], factor: float) -> np.ndarray:
+    p = np.asarray(pmf, dtype=float) / sum(pmf)
+    n = np.arange(1, len(p) + 1, dtype=float)
+    goal = float((p * n).sum()) * factor
+    lo, hi = -8.0, 8.0  # tilt p(n) ∝ p(n) · n^θ; the mean rises with θ
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        q = p * n ** mid
+        if (q * n).sum() / q.sum() < goal:
+            lo = mid
+        else:
+            hi = mid
+    q = p * n ** ((lo + hi) / 2)
+    return q / q.sum()
+
+
+def stay_pmf(pmf: np.ndarray, factor: float) -> np.ndarray:
+    """The stay-length pmf of a month whose stays are `factor` × as long on average (resort summers are
+    week-long holidays): the segment's pmf exponentially tilted, p(n) · n^θ, to that mean."""
+    if factor == 1.0:
+        return pmf
+    return _tilted(tuple(float(x) for x in pmf), round(factor, 6))
 
 
 def month_of(days: np.ndarray) -> np.ndarray:
@@ -172,7 +200,13 @@ def shape_requests(plan: Plan, pw, rng, arrival, channel, member, segment, lead=
         m = segment == si
         k = int(m.sum())
         sg = prof.segments_for(pd.kind)[int(si)]
-        nights[m] = 1 + sample_categorical(rng.random(k), sg.los_for())
+        u_los = rng.random(k)
+        months = month_of(arrival[m])
+        sub = np.zeros(k, dtype=np.int64)
+        for mo in np.unique(months):
+            sel = months == mo
+            sub[sel] = sample_categorical(u_los[sel], stay_pmf(sg.los_for(), float(pd.stay_season[mo])))
+        nights[m] = 1 + sub
         adults[m] = 1 + sample_categorical(rng.random(k), sg.adults)
         children[m] = rng.random(k) < sg.children
         plan_code[m] = _pick(rng, sg.rate_plans, k)
