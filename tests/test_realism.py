@@ -235,3 +235,20 @@ def test_bad_profiles_are_usage_errors(tmp_path, body, message):
     proc = hs("master-complete", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", "--profile", str(f), "--yes")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_another_groups_profile_is_refused_on_a_seeded_database(empty_db):
+    """The catalogue is never wiped: seeding lisbon-algarve over the pod hotels' catalogue is an error that
+    names the problem, and the database is left as it was."""
+    from conftest import seed
+
+    seed(empty_db, history_months=1, future_months=1, members=10)
+    with make_engine(empty_db).connect() as conn:
+        before = table_digests(conn)
+    proc = hs("master-complete", "--database-url", empty_db, "--profile", "lisbon-algarve", "--yes",
+              "--history-months", "1", "--future-months", "1", "--as-of", "2026-11-25")
+    assert proc.returncode == 2
+    assert proc.stderr == ("hotelseed: this database holds the catalogue of organization podstays; profile "
+                           "lisbon-algarve describes 'atlantico': seed it into a fresh database\n")
+    with make_engine(empty_db).connect() as conn:
+        assert table_digests(conn) == before

@@ -27,7 +27,7 @@ from hotelseed.modules.comms.generate import generate_comms
 from hotelseed.modules.identity.generate import (StaffMember, generate_staff, guest_users, member_people,
                                                  member_users)
 from hotelseed.modules.loyalty.generate import generate_loyalty
-from hotelseed.modules.properties.catalogue import ensure_catalogue, next_id, read_world
+from hotelseed.modules.properties.catalogue import check_owner, ensure_catalogue, next_id, read_world
 from hotelseed.plan import Options, Plan, make_plan
 from hotelseed.profile import load_profile
 from hotelseed.schema_admin import require_current
@@ -102,6 +102,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         run_lock(conn)
         require_current(conn)
         check_environment(conn, consent)
+        check_owner(conn, profile)
         deleting = count_plan(conn, keep_staff=options.keep_staff)
         if not dry_run:
             confirm_deletion(url, deleting, consent)

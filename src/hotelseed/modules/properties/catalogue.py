@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hotelseed.core import loader
+from hotelseed.core.errors import DatabaseStateError
 from hotelseed.core.columns import Columns, object_column
 from hotelseed.core.fake import phone_numbers
 from hotelseed.models import metadata
@@ -89,6 +90,15 @@ def _insert(conn: Connection, table: str, rows: list[dict]) -> None:
     loader.load(conn, metadata.tables[table], cols)
 
 
+def check_owner(conn: Connection, profile: Profile) -> None:
+    """The catalogue is never wiped, so another group's profile would seed into a foreign catalogue: refuse."""
+    orgs = _existing(conn, "organizations", "slug")
+    if orgs and profile.organization["slug"] not in orgs:
+        raise DatabaseStateError(
+            f"this database holds the catalogue of organization {', '.join(sorted(orgs))}; profile "
+            f"{profile.name} describes {profile.organization['slug']!r}: seed it into a fresh database")
+
+
 def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     """Insert what the profile describes and the database lacks (by business key). Returns rows added."""
     added: dict[str, int] = {}
@@ -98,6 +108,7 @@ def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
         if rows:
             added[table] = added.get(table, 0) + len(rows)
 
+    check_owner(conn, profile)
     have_roles = {r[0] for r in conn.exec_driver_sql('SELECT "key" FROM roles').all()}
     add("roles", [{"key": k, "name": k.replace("_", " ").title(), "permissions": ROLE_PERMISSIONS[k]}
                   for k in ROLE_KEYS if k not in have_roles])
