@@ -11,6 +11,7 @@ import os
 import uuid
 
 import psycopg
+import sqlalchemy as sa
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -112,3 +113,14 @@ def small_dataset(databases, backend):
 def default_dataset(databases, backend):
     """The default master seed (default profile, 120 members, 36 + 6 months) at a fixed as-of."""
     return _seeded_db(databases, backend, "default", as_of=parse_as_of("2026-11-25"))
+
+
+def schema_objects(conn) -> list:
+    """Every index, exclusion constraint and foreign key as the database itself defines it."""
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.execute(sa.text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace UNION ALL "
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all())
+    return sorted(conn.execute(sa.text("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                       "WHERE type IN ('index', 'trigger', 'table')")).all())

@@ -15,6 +15,8 @@ from hotelseed.core.rng import Stream, sample_categorical
 from hotelseed.models import metadata
 from hotelseed.schema_admin import head_revision, migrate, schema_state
 
+from conftest import schema_objects, seed
+
 
 @given(seed=st.integers(0, 2**62), index=st.lists(st.integers(0, 2**40), min_size=1, max_size=50), slot=st.integers(0, 99))
 @settings(max_examples=50, deadline=None)
@@ -71,3 +73,44 @@ def test_migrate_creates_the_schema_at_head_without_drift(empty_db):
         assert diff == [], diff
         tables = set(sa.inspect(conn).get_table_names())
         assert set(metadata.tables) <= tables
+
+
+def test_a_seed_leaves_every_index_and_constraint_as_it_found_them(empty_db):
+    """Loading drops secondary indexes, exclusion constraints and foreign keys and rebuilds them after the
+    data (core/bulk.py): the schema afterwards is exactly the schema before."""
+    engine = make_engine(empty_db)
+    with engine.begin() as conn:
+        migrate(conn)
+    with engine.connect() as conn:
+        before = schema_objects(conn)
+    seed(empty_db, history_months=1, future_months=1, members=10)
+    with engine.connect() as conn:
+        assert schema_objects(conn) == before
+        assert conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar() > 0
+
+
+def test_deferred_constraints_still_refuse_bad_data(empty_db):
+    """A row that breaks a foreign key is refused when the constraint is rebuilt (PostgreSQL; on SQLite the
+    constraint never left), and the transaction leaves nothing behind: not the row, not a missing constraint."""
+    from hotelseed.core.bulk import deferred_constraints
+
+    engine = make_engine(empty_db)
+    with engine.begin() as conn:
+        migrate(conn)
+    with engine.connect() as conn:
+        before = schema_objects(conn)
+    try:
+        with engine.begin() as conn:
+            with deferred_constraints(conn, ["hold_logs"]):
+                conn.execute(sa.text(
+                    "INSERT INTO hold_logs (id, booking_id, hold_token, property_id, room_type_id, check_in, "
+                    "check_out, rooms, guests, status, created_at, expires_at) VALUES (1, 999, 'h', 1, 1, "
+                    "'2026-01-01', '2026-01-02', 1, 1, 'ACTIVE', '2026-01-01 00:00:00', '2026-01-01 00:15:00')"))
+    except sa.exc.IntegrityError:
+        refused = True
+    else:
+        refused = False
+    assert refused
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hold_logs")).scalar() == 0
+        assert schema_objects(conn) == before

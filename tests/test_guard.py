@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SMALL
+from conftest import SMALL, schema_objects
 from hotelseed.core.db import make_engine
 from hotelseed.digest import dataset_digest
 from hotelseed.guard import Consent, Refused
@@ -147,15 +147,30 @@ KILL_POINTS = ["after-catalogue", "after-cleanup", "after-generate", "load:users
 KILL_CASES = [(b, p) for b in ("sqlite", "postgresql") for p in KILL_POINTS if b == "postgresql" or not p.startswith("mid-copy")]
 
 
+_schemas: dict[str, list] = {}
+
+
+def _schema(databases, backend_name: str) -> list:
+    """The schema objects of the seeded base database, read once before any kill."""
+    if backend_name not in _schemas:
+        url, _ = _seeded(databases, backend_name)
+        with make_engine(url).connect() as conn:
+            _schemas[backend_name] = schema_objects(conn)
+    return _schemas[backend_name]
+
+
 @pytest.mark.parametrize("backend_name,point", KILL_CASES, ids=[f"{b}-{p}" for b, p in KILL_CASES])
 def test_sigkill_at_any_point_is_all_or_nothing(databases, backend_name, point):
     url, digest = _seeded(databases, backend_name)
+    _schema(databases, backend_name)
     r = hs("master-complete", "--database-url", url, "--yes", "--quiet", "--seed", "7", *SMALL_ARGS,
            env={"HOTELSEED_FAILPOINT": point, "HOTELSEED_CHUNK_ROWS": "5000"})
     assert r.returncode == -9, (r.returncode, r.stderr)  # it really died there
     with make_engine(url).connect() as conn:
         now = dataset_digest(conn)
         report = run_checks(conn)
+        # Indexes and constraints dropped for the load are back: the DDL was part of the transaction.
+        assert schema_objects(conn) == _schema(databases, backend_name)
     assert report.ok
     if point == "after-commit":
         assert now != digest  # fully seeded with the new seed
