@@ -41,34 +41,42 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     who = np.concatenate([np.arange(n), np.arange(n)])
     order = np.lexsort((who, kinds, times))
     never = np.iinfo(np.int64).max // 2
-    for e in order:
-        b = who[e]
-        a = arrival[b] - first_day
-        z = a + nights[b]
-        t = room_type[b]
-        if kinds[e] == 0:
-            if released_at[b] >= never or not accepted[b]:
+    # Python scalars in the event loop: indexing NumPy arrays one element at a time is the slow part.
+    arrival_l, nights_l, type_l, rooms_l = arrival.tolist(), nights.tolist(), room_type.tolist(), rooms.tolist()
+    released_l, pick_l, upgrade_l = released_at.tolist(), pick.tolist(), upgrade.tolist()
+    cap_l = [max(int(c), 1) for c in sellable]
+    who_l, kinds_l = who[order].tolist(), kinds[order].tolist()
+    for b, kind in zip(who_l, kinds_l):
+        a = arrival_l[b] - first_day
+        z = a + nights_l[b]
+        t = type_l[b]
+        if kind == 0:
+            if released_l[b] >= never or not accepted[b]:
                 continue
-            for slot, r in enumerate(placed[b]):
+            for slot, r in enumerate(placed[b].tolist()):
                 if r >= 0:
                     occupied[r, a:z] = False
                     taken[placed_type[b, slot], a:z] -= 1
-            sold[t, a:z] -= rooms[b]
+            sold[t, a:z] -= rooms_l[b]
             continue
-        need = rooms[b]
-        on_books[b] = float(sold[t, a:z].mean()) / max(int(sellable[t]), 1)
-        if (sold[t, a:z] + need > sellable[t]).any():
+        need = rooms_l[b]
+        booked = sold[t, a:z]
+        on_books[b] = int(booked.sum()) / ((z - a) * cap_l[t])
+        if int(booked.max()) + need > sellable[t]:
             continue
         chosen: list[int] = []
-        order = [t, *better[t]]
-        if upgrade[b] and better[t]:
+        candidates = [t, *better[t]]
+        if upgrade_l[b] and better[t]:
             spare = [v for v in better[t] if ((np.maximum(sold[v, a:z], taken[v, a:z]) + need) <= sellable[v]).all()]
-            order = [*spare[:1], t, *[v for v in better[t] if v not in spare[:1]]]
-        for cand_type in order:
+            candidates = [*spare[:1], t, *[v for v in better[t] if v not in spare[:1]]]
+        for cand_type in candidates:
             cand = rooms_of_type[cand_type]
             free = cand[~occupied[cand, a:z].any(axis=1)]
+            if need - len(chosen) == 1 and len(free):  # the common case: one room, no list surgery
+                chosen.append(int(free[int(pick_l[b] * len(free)) % len(free)]))
+                break
             while len(free) and len(chosen) < need:
-                k = int(pick[b] * len(free)) % len(free)
+                k = int(pick_l[b] * len(free)) % len(free)
                 chosen.append(int(free[k]))
                 free = np.delete(free, k)
             if len(chosen) == need:

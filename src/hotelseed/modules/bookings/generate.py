@@ -86,9 +86,9 @@ class BookingsOut:
 def _p(outcomes: dict, channel: np.ndarray, key: str) -> np.ndarray:
     """Probability of an outcome per booking, by its channel (OTA_* falls back to OTA)."""
     out = np.zeros(len(channel))
-    for i, ch in enumerate(channel):
-        cfg = outcomes.get(ch) or (outcomes.get("OTA") if ch.startswith("OTA_") else None) or {}
-        out[i] = cfg.get(key, 0.0)
+    for ch in np.unique(channel):
+        cfg = outcomes.get(ch) or (outcomes.get("OTA") if str(ch).startswith("OTA_") else None) or {}
+        out[channel == ch] = cfg.get(key, 0.0)
     return out
 
 
