@@ -83,3 +83,9 @@ def sample_categorical(u: np.ndarray, weights) -> np.ndarray:
     cdf = np.cumsum(w / w.sum())
     cdf[-1] = 1.0
     return np.searchsorted(cdf, u, side="right").clip(0, len(w) - 1)
+
+
+def choose(mix: dict, u: np.ndarray) -> np.ndarray:
+    """Keys of a {key: weight} mix, one per uniform, by inverse CDF (zero-weight keys are never chosen)."""
+    keys = [k for k, v in mix.items() if v > 0]
+    return np.array(keys, dtype=object)[sample_categorical(u, [mix[k] for k in keys])]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotelseed.core.rng import sample_categorical
+from hotelseed.core.rng import choose, sample_categorical
 from hotelseed.plan import DAY, Plan, make_clock
 
 CHECK_IN_SOD = (13 * 3600, 15 * 3600, 21 * 3600)  # triangular (min, mode, max), platform.md §6.3
@@ -161,8 +161,7 @@ def _fit_party(pw, room_type: np.ndarray, guests: np.ndarray) -> np.ndarray:
 
 
 def _pick(rng, mix: dict, n: int) -> np.ndarray:
-    names = list(mix)
-    return np.array(names, dtype=object)[sample_categorical(rng.random(n), [mix[k] for k in names])]
+    return choose(mix, rng.random(n))
 
 
 def _channels(rng, demand: dict, n: int, mix: dict) -> np.ndarray:
@@ -356,7 +355,7 @@ def _tier_band_rates(plan: Plan, idx: np.ndarray, stream, mix: dict) -> np.ndarr
         need.append(min(options) if options else 0.0)
     need = np.array(need)
     # Not every booking becomes a credited stay (cancellations, OTA bookings, full nights).
-    credit = float(mcfg_credit(prof))
+    credit = credited_share(prof)
     nxt = np.append(need[1:], need[-1] * 2.0)
     # Aim at the middle of the band on a log scale (geometric mean of this tier's threshold and the next):
     # far enough from both edges that a year's ups and downs rarely move a member across one.
@@ -389,7 +388,7 @@ def people_enrolled(plan: Plan, idx: np.ndarray) -> np.ndarray:
     return enrolment_times(plan, idx)
 
 
-def mcfg_credit(profile) -> float:
+def credited_share(profile) -> float:
     """Share of a member's bookings that become credited stays: not through an OTA, not cancelled."""
     mcfg = profile.members
     ch = mcfg["channels"]

@@ -15,7 +15,7 @@ import numpy as np
 from hotelseed.core.columns import Columns
 from hotelseed.core.fake import ascii_slug, phone_numbers
 from hotelseed.core.ids import scrambled_codes, uuid_for
-from hotelseed.core.rng import sample_categorical
+from hotelseed.core.rng import choose, sample_categorical
 from hotelseed.modules.bookings.allocate import allocate
 from hotelseed.modules.bookings.demand import (MAX_SCALE, Requests, cancel_probability, first_rate, member_behaviour,
                                                member_trips, month_of, property_demand, segment_demand,
@@ -644,11 +644,6 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     return out
 
 
-def _pick(mix: dict, u: np.ndarray) -> np.ndarray:
-    keys = [k for k, v in mix.items() if v > 0]
-    return np.array(keys, dtype=object)[sample_categorical(u, [mix[k] for k in keys])]
-
-
 def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fee, first_night, cancelled,
               on_hold_cancel, checked_in_at, checked_out_at, u, award_night) -> Columns:
     """Charges and refunds that settle each booking by its status (platform.md §4.2 inv. 9, §6.5)."""
@@ -659,8 +654,8 @@ def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fe
     mode[is_ota & (u[:, U_PAYMODE] < pcfg.get("ota_collect_share", 0.6))] = "ota"
     mode[np.isin(ch, ["CORPORATE", "GROUP"])] = "invoice"
     invoice_method = np.where(ch == "GROUP", "BANK_TRANSFER", "CORPORATE_INVOICE")
-    online_method = _pick(pcfg["online"], u[:, U_METHOD])
-    desk_method = _pick(pcfg["desk"], u[:, U_METHOD])
+    online_method = choose(pcfg["online"], u[:, U_METHOD])
+    desk_method = choose(pcfg["desk"], u[:, U_METHOD])
     method_of_mode = np.where(mode == "online", online_method, np.where(mode == "ota", "OTA_COLLECT",
                               np.where(mode == "invoice", invoice_method, desk_method)))
     pay_ts, capture_ts = P["pay_ts"], P["capture_ts"]
