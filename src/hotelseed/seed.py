@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -21,15 +20,14 @@ from hotelseed.core import loader
 from hotelseed.core.bulk import deferred_constraints
 from hotelseed.core.columns import Columns
 from hotelseed.core.db import Busy, guarded_transaction, lock_timeout_s
-from hotelseed.core.errors import VerificationFailed
+from hotelseed.core.errors import UsageError, VerificationFailed
 from hotelseed.core.failpoints import failpoint
 from hotelseed.guard import Consent, check_environment, check_target, confirm_deletion, write_stamp
 from hotelseed.models import metadata
-from hotelseed.modules.bookings.generate import generate_bookings
-from hotelseed.modules.comms.generate import generate_comms
-from hotelseed.modules.identity.generate import (StaffMember, generate_staff, guest_users, member_people,
-                                                 member_users)
-from hotelseed.modules.loyalty.generate import generate_loyalty
+from hotelseed import dataset
+from hotelseed.core.partition import STRIDE
+from hotelseed.core.pipeline import ordered_results
+from hotelseed.modules.identity.generate import StaffMember, generate_staff
 from hotelseed.modules.properties.catalogue import check_owner, ensure_catalogue, next_id, read_world
 from hotelseed.plan import Options, Plan, make_plan
 from hotelseed.profile import load_profile
@@ -37,6 +35,14 @@ from hotelseed.schema_admin import require_current
 from hotelseed.verify import Report, run_checks
 
 Progress = Callable[[str, int, float], None]
+
+
+def default_workers() -> int:
+    """Generator processes beside the loader: HOTELSEED_WORKERS, else one (generation overlaps the load)."""
+    try:
+        return max(0, int(os.environ.get("HOTELSEED_WORKERS", "1")))
+    except ValueError:
+        raise UsageError("HOTELSEED_WORKERS must be a whole number") from None
 
 
 @dataclass
@@ -79,20 +85,72 @@ def run_lock(conn: Connection) -> None:
         raise Busy("another hotelseed run is in progress on this database; try again when it has finished")
 
 
+class TableSink:
+    """Where partitions' tables go: the database (loader), or nowhere but a row count (dry run)."""
+
+    def __init__(self, conn: Connection | None, progress: Progress):
+        self.conn = conn
+        self.say = progress
+        self.written: dict[str, int] = {}
+        self.chunks: dict[str, int] = {}  # chunks of each table sent so far (failpoints between chunks)
+        self.dialect = conn.dialect.name if conn is not None else None
+
+    def encode(self, tables: dict[str, Columns]) -> dict:
+        """What a worker hands back: binary COPY chunks for PostgreSQL, the columns themselves otherwise."""
+        out = {}
+        for name, cols in tables.items():
+            if not len(cols):
+                continue
+            table = metadata.tables[name]
+            if self.dialect == "postgresql":
+                out[name] = (list(cols.data), loader.encode_pg(table, cols), len(cols))
+            else:
+                out[name] = cols
+        return out
+
+    def write(self, payload: dict, only: set[str] | None = None, label: str = "") -> int:
+        """Load a partition's tables, parents before children, in the open transaction."""
+        t0 = time.perf_counter()
+        rows = 0
+        for table in metadata.sorted_tables:
+            item = payload.get(table.name)
+            if item is None or (only is not None and table.name not in only):
+                continue
+            if table.name not in self.written:
+                failpoint(f"load:{table.name}")  # the table's first rows are about to go in
+            before = self.chunks.get(table.name, 0)
+            if isinstance(item, tuple):
+                names, chunks, n = item
+                loader.write_pg(self.conn, table, names, chunks, before)
+                self.chunks[table.name] = before + len(chunks)
+            else:
+                n = len(item) if self.conn is None else loader.load(self.conn, table, item, chunks_before=before)
+                self.chunks[table.name] = before + loader.chunk_count(n)
+            self.written[table.name] = self.written.get(table.name, 0) + n
+            rows += n
+        if label:
+            self.say(label, rows, time.perf_counter() - t0)
+        return rows
+
+
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
-                    consent: Consent = Consent(), dry_run: bool = False, verify: bool = True) -> SeedResult:
+                    consent: Consent = Consent(), dry_run: bool = False, verify: bool = True,
+                    workers: int | None = None) -> SeedResult:
     """Wipe the module data and recreate it, all in one transaction, then verify before COMMIT.
 
-    Every run passes the guard first (guard.py). With dry_run the whole plan is computed (what would be
-    deleted and created) and rolled back. If verification finds a violation the transaction is rolled back
-    and VerificationFailed carries the report: a dataset that breaks an invariant is never left behind.
+    Every run passes the guard first (guard.py). The data is made and loaded partition by partition
+    (dataset.py): the group's shared part first, then each property, generated by `workers` processes beside
+    the loader (0 = in this process), so memory holds a few partitions, never the dataset. With dry_run the
+    whole dataset is generated and counted, and nothing is written. If verification finds a violation the
+    transaction is rolled back and VerificationFailed carries the report: a dataset that breaks an invariant
+    is never left behind.
     """
     url = engine.url.render_as_string(hide_password=False)
     check_target(url, consent)
     profile = load_profile(options.profile)
     plan = make_plan(options, profile)
+    workers = default_workers() if workers is None else workers
     timings: dict[str, float] = {}
-    written: dict[str, int] = {}
     say = progress or (lambda step, rows, secs: None)
 
     def timed(step: str, fn, *args):
@@ -124,50 +182,33 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         existing, has_superadmin = _existing_staff(conn)
 
         t0 = time.perf_counter()
-        staff_users, staff = generate_staff(plan, world, existing, has_superadmin, run_id, next_id(conn, "user_roles"))
-        people = member_people(plan)
-        role_id = next_id(conn, "user_roles") + len(staff_users.roles)
-        members = member_users(plan, world, people, run_id, role_id)
-        account_ids = np.arange(1, len(people.index) + 1, dtype=np.int64)
-        bookings = generate_bookings(plan, world, people, staff, account_ids, run_id)
-        role_id += len(members.roles)
-        g = bookings.guest_user
-        guests = guest_users(plan, world, g.get("user_id", []), g.get("email", []), g.get("phone", []),
-                             g.get("name", []), np.asarray(g.get("created_at", []), dtype=np.int64), run_id, role_id)
-        loyalty = generate_loyalty(plan, world, people, bookings.facts, run_id)
-        bookings.add_payments(loyalty.award_night)
-        comms = generate_comms(plan, world, people, staff, bookings.facts, loyalty, run_id)
-        timings["generate"] = time.perf_counter() - t0
-        say("generate", 0, timings["generate"])
+        # Staff and members' roles are the group's rows (partition 0): numbered after the kept staff's.
+        role_id = next_id(conn, "user_roles", below=STRIDE)
+        staff_users, staff = generate_staff(plan, world, existing, has_superadmin, run_id, role_id)
+        ctx = dataset.prepare(plan, world, staff, run_id)
+        group = dataset.group_partition(ctx, staff_users, role_id + len(staff_users.roles))
+        timings["prepare"] = time.perf_counter() - t0
+        say("prepare (members, loyalty)", sum(len(c) for c in group.values()), timings["prepare"])
         failpoint("after-generate")
 
-        tables: dict[str, list[Columns]] = {}
-        for part in (staff_users.users, members.users, guests.users, staff_users.roles, members.roles, guests.roles):
-            tables.setdefault(part.table, []).append(part)
-        for bundle in (bookings.tables, loyalty.tables, comms.tables):
-            for name, cols in bundle.items():
-                tables.setdefault(name, []).append(cols)
-        if dry_run:
-            creating = {t.name: sum(len(c) for c in tables.get(t.name, [])) for t in metadata.sorted_tables
-                        if tables.get(t.name)}
-            conn.rollback()
-            return SeedResult(plan, deleting, added, creating, timings, Report(), dry_run=True)
+        sink = TableSink(None if dry_run else conn, say)
+        late = dataset.late_group_tables()
         t0 = time.perf_counter()
-        loading = [t.name for t in metadata.sorted_tables if any(len(c) for c in tables.get(t.name, []))]
         # Data first, then secondary indexes, exclusion constraints and foreign keys, as pg_restore does.
         # HOTELSEED_LIVE_CONSTRAINTS=1 loads with everything live (bench/default_run.py compares the two).
-        live = os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
-        with (contextlib.nullcontext() if live else deferred_constraints(conn, loading)):
-            for table in metadata.sorted_tables:  # parents before children, from the foreign keys
-                for cols in tables.get(table.name, []):
-                    failpoint(f"load:{table.name}")
-                    t1 = time.perf_counter()
-                    n = loader.load(conn, table, cols)
-                    written[table.name] = written.get(table.name, 0) + n
-                    say(f"load {table.name}", n, time.perf_counter() - t1)
+        live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
+        with (contextlib.nullcontext() if live else deferred_constraints(conn, dataset.written_tables())):
+            sink.write(sink.encode(group), only=set(group) - late, label="group: staff, members")
+            for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)),
+                                               range(len(world.properties)), workers):
+                sink.write(payload, label=f"property {world.properties[pi].slug}")
+            sink.write(sink.encode({k: v for k, v in group.items() if k in late}), label="group: loyalty, mail")
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
         timings["constraints"] = time.perf_counter() - t1
+        if dry_run:
+            conn.rollback()
+            return SeedResult(plan, deleting, added, sink.written, timings, Report(), dry_run=True)
         say("indexes and constraints", 0, timings["constraints"])
         failpoint("after-load")
         report = timed("verify", run_checks, conn, plan) if verify else Report()
@@ -177,4 +218,4 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         failpoint("before-commit")
         conn.commit()  # COMMIT, on its own, only after everything above succeeded
     failpoint("after-commit")
-    return SeedResult(plan, deleted, added, written, timings, report)
+    return SeedResult(plan, deleted, added, sink.written, timings, report)

@@ -21,73 +21,85 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     booked type's sellable rooms already sold on the stay's nights when the booking was made).
 
     `released_at` is the cancellation time of bookings that give their rooms back (else a huge number).
+
+    The event loop is sequential by nature (each booking sees the ones before it), so it runs on Python
+    scalars: a room's calendar is an integer bitmask of occupied nights (a stay is free iff mask & span == 0)
+    and sold counts are lists, which for stays of a few nights is several times faster than NumPy slices.
     """
     n = len(arrival)
     n_types = len(type_rank)
-    occupied = np.zeros((len(room_type_of_room), n_days), dtype=bool)
-    sold = np.zeros((n_types, n_days), dtype=np.int32)
-    rooms_of_type = [np.flatnonzero(room_type_of_room == t) for t in range(n_types)]
-    better = [[u for u in np.argsort(type_rank, kind="stable") if type_rank[u] > type_rank[t]] for t in range(n_types)]
-    placed = np.full((n, max_rooms), -1, dtype=np.int64)
-    accepted = np.zeros(n, dtype=bool)
-    on_books = np.zeros(n)
-    upgrade = np.zeros(n, dtype=bool) if upgrade is None else upgrade
-    # Rooms of each type physically taken (by its own guests and by guests upgraded into it).
-    taken = np.zeros((n_types, n_days), dtype=np.int32)
-    placed_type = np.full((n, max_rooms), -1, dtype=np.int64)
+    type_of_room = room_type_of_room.tolist()
+    rooms_of_type = [np.flatnonzero(room_type_of_room == t).tolist() for t in range(n_types)]
+    order_by_rank = np.argsort(type_rank, kind="stable").tolist()
+    rank_l = type_rank.tolist()
+    better = [[v for v in order_by_rank if rank_l[v] > rank_l[t]] for t in range(n_types)]
+    busy = [0] * len(type_of_room)  # per room: bit d set = night d taken
+    sold = [[0] * n_days for _ in range(n_types)]  # rooms of each type sold per night
+    taken = [[0] * n_days for _ in range(n_types)]  # rooms of each type physically occupied (upgrades included)
+    placed_rooms: dict[int, list[int]] = {}
+    accepted = [False] * n
+    on_books = [0.0] * n
+    upgrade_l = [False] * n if upgrade is None else upgrade.tolist()
     # Events: bookings at booked_at, releases at released_at; releases first when simultaneous.
     times = np.concatenate([booked_at, released_at])
     kinds = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(n, dtype=np.int8)])
     who = np.concatenate([np.arange(n), np.arange(n)])
     order = np.lexsort((who, kinds, times))
     never = np.iinfo(np.int64).max // 2
-    # Python scalars in the event loop: indexing NumPy arrays one element at a time is the slow part.
     arrival_l, nights_l, type_l, rooms_l = arrival.tolist(), nights.tolist(), room_type.tolist(), rooms.tolist()
-    released_l, pick_l, upgrade_l = released_at.tolist(), pick.tolist(), upgrade.tolist()
-    cap_l = [max(int(c), 1) for c in sellable]
-    who_l, kinds_l = who[order].tolist(), kinds[order].tolist()
-    for b, kind in zip(who_l, kinds_l):
+    released_l, pick_l = released_at.tolist(), pick.tolist()
+    sellable_l = [int(c) for c in sellable]
+    cap_l = [max(c, 1) for c in sellable_l]
+    for b, kind in zip(who[order].tolist(), kinds[order].tolist()):
         a = arrival_l[b] - first_day
         z = a + nights_l[b]
         t = type_l[b]
+        need = rooms_l[b]
         if kind == 0:
             if released_l[b] >= never or not accepted[b]:
                 continue
-            for slot, r in enumerate(placed[b].tolist()):
-                if r >= 0:
-                    occupied[r, a:z] = False
-                    taken[placed_type[b, slot], a:z] -= 1
-            sold[t, a:z] -= rooms_l[b]
+            keep = ~(((1 << (z - a)) - 1) << a)
+            for r in placed_rooms[b]:
+                busy[r] &= keep
+                tt = taken[type_of_room[r]]
+                for d in range(a, z):
+                    tt[d] -= 1
+            st = sold[t]
+            for d in range(a, z):
+                st[d] -= need
             continue
-        need = rooms_l[b]
-        booked = sold[t, a:z]
-        on_books[b] = int(booked.sum()) / ((z - a) * cap_l[t])
-        if int(booked.max()) + need > sellable[t]:
+        st = sold[t]
+        booked = st[a:z]
+        on_books[b] = sum(booked) / ((z - a) * cap_l[t])
+        if max(booked) + need > sellable_l[t]:
             continue
+        span = ((1 << (z - a)) - 1) << a
         chosen: list[int] = []
         candidates = [t, *better[t]]
         if upgrade_l[b] and better[t]:
-            spare = [v for v in better[t] if ((np.maximum(sold[v, a:z], taken[v, a:z]) + need) <= sellable[v]).all()]
+            spare = [v for v in better[t]
+                     if all(max(s_, k_) + need <= sellable_l[v] for s_, k_ in zip(sold[v][a:z], taken[v][a:z]))]
             candidates = [*spare[:1], t, *[v for v in better[t] if v not in spare[:1]]]
+        p = pick_l[b]
         for cand_type in candidates:
-            cand = rooms_of_type[cand_type]
-            free = cand[~occupied[cand, a:z].any(axis=1)]
-            if need - len(chosen) == 1 and len(free):  # the common case: one room, no list surgery
-                chosen.append(int(free[int(pick_l[b] * len(free)) % len(free)]))
-                break
-            while len(free) and len(chosen) < need:
-                k = int(pick_l[b] * len(free)) % len(free)
-                chosen.append(int(free[k]))
-                free = np.delete(free, k)
+            free = [r for r in rooms_of_type[cand_type] if not busy[r] & span]
+            while free and len(chosen) < need:
+                k = int(p * len(free)) % len(free)
+                chosen.append(free.pop(k))
             if len(chosen) == need:
                 break
         if len(chosen) < need:
             continue
-        for slot, r in enumerate(chosen):
-            occupied[r, a:z] = True
-            placed[b, slot] = r
-            placed_type[b, slot] = room_type_of_room[r]
-            taken[room_type_of_room[r], a:z] += 1
-        sold[t, a:z] += need
+        for r in chosen:
+            busy[r] |= span
+            tt = taken[type_of_room[r]]
+            for d in range(a, z):
+                tt[d] += 1
+        for d in range(a, z):
+            st[d] += need
+        placed_rooms[b] = chosen
         accepted[b] = True
-    return accepted, placed, on_books
+    placed = np.full((n, max_rooms), -1, dtype=np.int64)
+    for b, chosen in placed_rooms.items():
+        placed[b, :len(chosen)] = chosen
+    return np.array(accepted, dtype=bool), placed, np.array(on_books)

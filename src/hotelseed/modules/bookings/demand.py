@@ -46,6 +46,7 @@ class Requests:
     checkin_sod: np.ndarray  # local seconds of day the guest arrives at the desk
     checkout_sod: np.ndarray
     member: np.ndarray  # member index, -1 = not a member
+    trip: np.ndarray  # the member's trip number (booking id = member_booking_ids), -1 = not a member's
     keep: np.ndarray  # thinning uniform: the request exists when keep < scale / MAX_SCALE
     u: np.ndarray  # (n, N_UNIFORMS) uniforms for later decisions, drawn here so order never matters
 
@@ -245,7 +246,7 @@ def shape_requests(plan: Plan, pw, rng, arrival, channel, member, segment, lead=
                     room_type=room_type.astype(np.int64), rooms=rooms, adults=adults, children=children,
                     plan_code=plan_code, special=special, country=country, created_at=created_at,
                     checkin_sod=checkin_sod, checkout_sod=checkout_sod, member=np.asarray(member, dtype=np.int64),
-                    keep=rng.random(n), u=rng.random((n, N_UNIFORMS)))
+                    trip=np.full(n, -1, dtype=np.int64), keep=rng.random(n), u=rng.random((n, N_UNIFORMS)))
 
 
 def cancel_probability(profile, kind: str, req: Requests, lead_days: np.ndarray) -> np.ndarray:
@@ -426,12 +427,12 @@ def member_trips(plan: Plan, world, people) -> list[Requests]:
         if regular:
             # Frequent travellers travel regularly (rotations, weekly clients): evenly spaced trips, jittered.
             expected = rate[i] * years
-            k = int(np.floor(expected + rng.random()))
+            k = min(int(np.floor(expected + rng.random())), 9_999)  # trip numbers fit member_booking_ids
             if k == 0:
                 continue
             created = int(people.enrolled_at[i]) + (np.arange(k) + rng.random(k)) / k * span
         else:
-            k = rng.poisson(rate[i] * years)
+            k = min(int(rng.poisson(rate[i] * years)), 9_999)
             if k == 0:
                 continue
             created = int(people.enrolled_at[i]) + np.sort(rng.random(k)) * span
@@ -449,6 +450,7 @@ def member_trips(plan: Plan, world, people) -> list[Requests]:
             r = shape_requests(plan, pw, rng, arrival[sel], channel[sel], np.full(int(sel.sum()), people.index[i]),
                                np.full(int(sel.sum()), seg), lead=lead[sel])
             r.keep[:] = 0.0  # members are never thinned: their trips are their own
+            r.trip = np.flatnonzero(sel).astype(np.int64)  # the trip's number among the member's trips
             r.country[:] = country[i]
             # A member books only after enrolling (platform.md §4.5): users.created_at <= enrolled_at <= booking.
             r = r.take(r.created_at >= int(people.enrolled_at[i]) + 60)

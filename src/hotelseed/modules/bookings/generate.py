@@ -12,19 +12,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hotelseed.core import partition
 from hotelseed.core.columns import Columns
+from hotelseed.core.pgbinary import canonical_json
 from hotelseed.core.fake import ascii_slug, phone_numbers
 from hotelseed.core.ids import scrambled_codes, uuid_for
 from hotelseed.core.rng import choose, sample_categorical
 from hotelseed.modules.bookings.allocate import allocate
 from hotelseed.modules.bookings.demand import (MAX_SCALE, Requests, cancel_probability, first_rate, member_behaviour,
-                                               member_trips, month_of, property_demand, segment_demand,
+                                               month_of, property_demand, segment_demand,
                                                shape_requests, weekday)
 from hotelseed.modules.bookings.models import OTA_SOURCES, STAY_STATUS_OF
 from hotelseed.modules.identity.generate import person_names
 from hotelseed.plan import DAY, Plan, make_clock
 
 NEVER = np.iinfo(np.int64).max // 2
+GUEST_BLOCK = 10**8  # guest numbers: property index × GUEST_BLOCK + the guest's number at the property
 LIVE_STAY = ("CONFIRMED", "CHECKED_IN", "CHECKED_OUT")
 CANCEL_REASONS = np.array(["RequestedByGuest", "BookedElsewhere", "PriceTooHigh", "RequestedByBooker",
                            "ForceMajeure", "Other"], dtype=object)
@@ -70,6 +73,17 @@ class BookingFacts:
     loyalty_linked: np.ndarray
     first_night: np.ndarray
 
+    @staticmethod
+    def concat(parts: list["BookingFacts"]) -> "BookingFacts":
+        names = list(BookingFacts.__dataclass_fields__)
+        if not parts:
+            empty = {n: np.array([], dtype=object if n in ("user_id", "status", "source", "guest_name", "email",
+                                                          "phone") else np.int64) for n in names}
+            for n in ("prepaid", "weekend", "premium", "off_season", "loyalty_linked"):
+                empty[n] = np.array([], dtype=bool)
+            return BookingFacts(**empty)
+        return BookingFacts(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in names})
+
 
 @dataclass
 class BookingsOut:
@@ -81,6 +95,12 @@ class BookingsOut:
     def add_payments(self, award_night: np.ndarray) -> None:
         """The payments table, once the loyalty replay has said which bookings had a night paid in points."""
         self.tables["payments"] = _payments(*self.payment_inputs, award_night)
+
+
+def guest_phone_index(property_index: np.ndarray, local: np.ndarray, n_properties: int) -> np.ndarray:
+    """Guests' phone numbers interleave the properties (guest j of property p → j × n + p), so a scheme's
+    numbers are shared evenly however many guests each property has."""
+    return np.asarray(local, dtype=np.int64) * n_properties + np.asarray(property_index, dtype=np.int64)
 
 
 def _p(outcomes: dict, channel: np.ndarray, key: str) -> np.ndarray:
@@ -151,53 +171,83 @@ def _occupancy(plan: Plan, pw, res: dict, as_of_day: int) -> float:
     return sold / capacity
 
 
-def generate_bookings(plan: Plan, world, people, staff, account_ids: np.ndarray, run_id: int) -> BookingsOut:
+# Members' bookings are placed before anyone else's at a property (a loyalty programme's room guarantee, as
+# Marriott's Ultimate Reservation Guarantee or Hilton's Diamond guarantee): their outcome then depends only on
+# members' own trips, so the loyalty replay can run before any property is simulated, and every partition
+# (process, shard) that needs members' bookings computes the same ones.
+MEMBER_FIRST = 10**11
+TRIPS_PER_MEMBER = 10**4
+
+
+def member_booking_ids(member: np.ndarray, trip: np.ndarray) -> np.ndarray:
+    """A member's booking id: (member + 1) × 10^4 + the trip's number, the same in every partition and shard,
+    and stable when members are added (below partition 1's id range for up to 999,999 members)."""
+    return (np.asarray(member, dtype=np.int64) + 1) * TRIPS_PER_MEMBER + np.asarray(trip, dtype=np.int64)
+
+
+def _clock(plan: Plan, pw):
+    clock = make_clock(pw.timezone, plan.history_start_day - 800, plan.inventory_end_day + 2)
+    return clock, int(clock.local_day(np.array([plan.as_of]))[0])
+
+
+def _bookable(plan: Plan, clock, cand: Requests) -> Requests:
+    """Requests that exist at as_of, in the order they were made. A booking exists once made (created <= as_of)
+    and before the guest arrives; a web checkout (hold, payment, confirmation) takes up to ~11 minutes, so it
+    must start 20 minutes before arrival."""
+    checkin_ts = clock.utc(cand.arrival, cand.checkin_sod)
+    margin = np.where(cand.channel == "WEB_DIRECT", 1200, 60)
+    cand = cand.take(np.flatnonzero((cand.created_at <= plan.as_of) & (cand.created_at < checkin_ts - margin)))
+    return cand.take(np.lexsort((cand.trip, cand.member, cand.arrival, cand.created_at)))
+
+
+def simulate_members(plan: Plan, world, pi: int, members: Requests | None) -> dict | None:
+    """The fate of members' own bookings at property `pi`: the same as in the property's full simulation,
+    where they are placed first."""
+    if members is None or not len(members):
+        return None
+    pw = world.properties[pi]
+    clock, as_of_day = _clock(plan, pw)
+    req = _bookable(plan, clock, members)
+    return _lifecycle(plan, world, pi, pw, clock, as_of_day, req, plan.profile.demand["outcomes"])
+
+
+def simulate_property(plan: Plan, world, pi: int, members: Requests | None) -> dict:
+    """Every request at property `pi` (segments' demand, members' trips, web checkouts in flight), thinned to the
+    volume at which the property sells its target occupancy, and each request's fate and timeline."""
     prof = plan.profile
-    d = prof.demand
-    outcomes = d["outcomes"]
-    trips = member_trips(plan, world, people) if len(people.index) else [None] * len(world.properties)
-    per_property = []
-    for pi, pw in enumerate(world.properties):
-        rng = plan.root.child("bookings", "property", pw.slug).generator()
-        clock = make_clock(pw.timezone, plan.history_start_day - 800, plan.inventory_end_day + 2)
-        as_of_day = int(clock.local_day(np.array([plan.as_of]))[0])
-        base_rate = first_rate(plan, pw)
-        parts = [segment_demand(plan, pw, rng, base_rate)]
-        if trips[pi] is not None:
-            parts.append(trips[pi])
-        parts.append(_in_flight_carts(plan, pw, rng, as_of_day))
-        cand = Requests.concat(parts)
-        checkin_ts = clock.utc(cand.arrival, cand.checkin_sod)
-        # A booking exists once made (created <= as_of) and before the guest arrives; a web checkout (hold,
-        # payment, confirmation) takes up to ~11 minutes, so it must start 20 minutes before arrival.
-        margin = np.where(cand.channel == "WEB_DIRECT", 1200, 60)
-        cand = cand.take(np.flatnonzero((cand.created_at <= plan.as_of) & (cand.created_at < checkin_ts - margin)))
-        cand = cand.take(np.lexsort((cand.arrival, cand.created_at)))
-        # Volume: thin the candidates to the scale at which the property sells its target occupancy over the
-        # history window (turn-aways and cancellations included), by a few secant steps on the scale.
-        scale, tried = 1.0, []
-        for _ in range(CALIBRATION_PASSES):
-            req = cand.take(np.flatnonzero(cand.keep < scale / MAX_SCALE))
-            res = _lifecycle(plan, world, pi, pw, clock, as_of_day, req, staff, outcomes, rng)
-            occ = _occupancy(plan, pw, res, as_of_day)
-            tried.append((scale, occ))
-            if abs(occ - pw.occupancy_target) <= OCCUPANCY_TOLERANCE or plan.history_start_day >= as_of_day:
-                break
-            if len(tried) >= 2 and tried[-1][1] != tried[-2][1]:
-                (s0, o0), (s1, o1) = tried[-2], tried[-1]
-                nxt = s1 + (pw.occupancy_target - o1) * (s1 - s0) / (o1 - o0)
-            else:
-                nxt = scale * pw.occupancy_target / max(occ, 0.01)
-            nxt = float(np.clip(nxt, 0.05, MAX_SCALE))
-            if nxt == scale:
-                break
-            scale = nxt
-        res["calibration"] = tried
-        per_property.append(res)
-    return _assemble(plan, world, per_property, people, account_ids, staff, run_id)
+    outcomes = prof.demand["outcomes"]
+    pw = world.properties[pi]
+    rng = plan.root.child("bookings", "property", pw.slug).generator()
+    clock, as_of_day = _clock(plan, pw)
+    parts = [segment_demand(plan, pw, rng, first_rate(plan, pw))]
+    if members is not None and len(members):
+        parts.append(members)
+    parts.append(_in_flight_carts(plan, pw, rng, as_of_day))
+    cand = _bookable(plan, clock, Requests.concat(parts))
+    # Volume: thin the candidates to the scale at which the property sells its target occupancy over the
+    # history window (turn-aways and cancellations included), by a few secant steps on the scale.
+    scale, tried = 1.0, []
+    for _ in range(CALIBRATION_PASSES):
+        req = cand.take(np.flatnonzero(cand.keep < scale / MAX_SCALE))
+        res = _lifecycle(plan, world, pi, pw, clock, as_of_day, req, outcomes)
+        occ = _occupancy(plan, pw, res, as_of_day)
+        tried.append((scale, occ))
+        if abs(occ - pw.occupancy_target) <= OCCUPANCY_TOLERANCE or plan.history_start_day >= as_of_day:
+            break
+        if len(tried) >= 2 and tried[-1][1] != tried[-2][1]:
+            (s0, o0), (s1, o1) = tried[-2], tried[-1]
+            nxt = s1 + (pw.occupancy_target - o1) * (s1 - s0) / (o1 - o0)
+        else:
+            nxt = scale * pw.occupancy_target / max(occ, 0.01)
+        nxt = float(np.clip(nxt, 0.05, MAX_SCALE))
+        if nxt == scale:
+            break
+        scale = nxt
+    res["calibration"] = tried
+    return res
 
 
-def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outcomes, rng) -> dict:
+def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -> dict:
     """Decide each request's fate and timeline at this property. Returns arrays by booking."""
     prof = plan.profile
     d = prof.demand
@@ -266,13 +316,16 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, staff, outc
     idx = np.flatnonzero(needs_room)
     # Some guests are given another (better) room type than they booked: the desk's upgrades (profile share).
     upgrade = u[:, U_UPGRADE] < property_demand(prof, pw).room_change_share
+    booked_at = np.where(is_member, created - MEMBER_FIRST, created)  # members first: see MEMBER_FIRST
     accepted, placed, on_books = allocate(
         n_days, plan.history_start_day, pw.room_type_of_room, pw.room_type_rank, sellable,
-        req.arrival[idx], req.nights[idx], req.room_type[idx], req.rooms[idx], created[idx],
+        req.arrival[idx], req.nights[idx], req.room_type[idx], req.rooms[idx], booked_at[idx],
         np.where(releases[idx], cancel_ts[idx], NEVER), u[idx, U_ROOM], MAX_ROOMS, upgrade[idx])
-    # How full the booked room type was on the stay's nights when the booking was made (prices follow it).
+    # How full the booked room type was on the stay's nights when the booking was made (prices follow it);
+    # members, placed first, pay at the property's usual occupancy.
     occupancy_at_booking = np.full(n, 0.5)
     occupancy_at_booking[idx] = on_books
+    occupancy_at_booking[is_member] = pw.occupancy_target
     room_slots = np.full((n, MAX_ROOMS), -1, dtype=np.int64)
     room_slots[idx] = placed
     turned_away = np.zeros(n, dtype=bool)
@@ -346,38 +399,53 @@ def _masked(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(mask, values, NEVER)
 
 
-def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, staff, run_id: int) -> BookingsOut:
+def assemble_property(plan: Plan, world, res: dict, people, staff, run_id: int, facts_only: bool = False) -> BookingsOut:
+    """One property's bookings and everything that hangs off them, as columns; or, with facts_only, just the
+    facts later modules need (the members' pre-pass). Row ids are the property's partition's
+    (core/partition.py); members' bookings keep the ids `member_booking_ids` gives them everywhere."""
     prof = plan.profile
     d = prof.demand
-    flat: list[dict] = []
-    for r in per_property:
-        k = np.flatnonzero(r["keep"])
-        req: Requests = r["req"].take(k)
-        item = {key: (v[k] if isinstance(v, np.ndarray) and v.shape[:1] == r["keep"].shape else v)
-                for key, v in r.items() if key not in ("req", "keep")}
-        item.update({f"r_{f}": getattr(req, f) for f in Requests.__dataclass_fields__})
-        item["pi_arr"] = np.full(len(k), r["pi"], dtype=np.int64)
-        # Guests: a few non-members come back (facts: 2.6-4.4% repeat guests); the rest are new people.
-        grng = plan.root.child("bookings", "guests", r["pw"].slug).generator()
-        local = np.arange(len(k), dtype=np.int64)
-        back = (grng.random(len(k)) < property_demand(prof, r["pw"]).return_share) & (local > 0)
-        local[back] = np.floor(grng.random(int(back.sum())) * local[back]).astype(np.int64)
-        while True:  # follow chains so every returning guest points at a first visit
-            nxt = local[local]
-            if (nxt == local).all():
-                break
-            local = nxt
-        item["guest_no"] = r["pi"] * 10_000_000 + local
-        item["r_country"] = item["r_country"][local]  # a returning guest is the same person, from the same country
-        flat.append(item)
-    P = {key: _cat(flat, key) for key in flat[0] if isinstance(flat[0][key], np.ndarray)}
-    order = np.lexsort((P["pi_arr"], P["r_arrival"], P["r_created_at"]))
-    P = {k: v[order] for k, v in P.items()}
+    pi = int(res["pi"])
+    pw = res["pw"]
+    k = np.flatnonzero(res["keep"])
+    req: Requests = res["req"].take(k)
+    P = {key: (v[k] if isinstance(v, np.ndarray) and v.shape[:1] == res["keep"].shape else v)
+         for key, v in res.items() if key not in ("req", "keep") and isinstance(v, np.ndarray)}
+    P.update({f"r_{f}": getattr(req, f) for f in Requests.__dataclass_fields__})
+    member = P["r_member"]
+    is_member = member >= 0
+    # Ids: members' bookings by member and trip; the others in the order they were made.
+    guest_rank = np.cumsum(~is_member) - 1
+    bid = np.where(is_member, member_booking_ids(member, P["r_trip"]), partition.base(pw.id) + 1 + guest_rank)
+    order = np.lexsort((bid, P["r_arrival"], P["r_created_at"]))
+    P = {key: v[order] for key, v in P.items()}
+    bid = bid[order]
+    member = P["r_member"]
+    is_member = member >= 0
     n = len(order)
-    bid = np.arange(1, n + 1, dtype=np.int64)
-    pi = P["pi_arr"]
-    props = world.properties
-    prop_id = np.array([pw.id for pw in props], dtype=np.int64)[pi]
+    # Guests: a few non-members come back (facts: 2.6-4.4% repeat guests); the rest are new people. Numbered
+    # among the property's non-member bookings, so members' bookings never change a guest's identity.
+    guests = np.flatnonzero(~is_member)
+    grng = plan.root.child("bookings", "guests", pw.slug).generator()
+    local = np.arange(len(guests), dtype=np.int64)
+    back = (grng.random(len(guests)) < property_demand(prof, pw).return_share) & (local > 0)
+    local[back] = np.floor(grng.random(int(back.sum())) * local[back]).astype(np.int64)
+    while True:  # follow chains so every returning guest points at a first visit
+        nxt = local[local]
+        if (nxt == local).all():
+            break
+        local = nxt
+    guest_local = np.zeros(n, dtype=np.int64)
+    guest_local[guests] = local
+    P["guest_no"] = pi * GUEST_BLOCK + guest_local
+    P["r_country"] = P["r_country"].copy()
+    P["r_country"][guests] = P["r_country"][guests][local]  # a returning guest is the same person, same country
+    property_index = np.full(n, pi, dtype=np.int64)
+    id_base = partition.base(pw.id)
+    # The code below is written for arrays of properties; here there is one (index 0 of `props`).
+    props = [pw]
+    prop_id = np.full(n, pw.id, dtype=np.int64)
+    pi = np.zeros(n, dtype=np.int64)
     ch = P["r_channel"].astype(str)
     status = P["status"].astype(str)
     member = P["r_member"]
@@ -402,7 +470,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
             gnames[m] = person_names(gstream, gno[m], locale)
     gdom = np.array(prof.guest_email_domains, dtype=object)[gstream.integers(gno, len(prof.guest_email_domains), 7)]
     gemails = np.array([f"{ascii_slug(nm)}.g{g}@{dm}" for nm, g, dm in zip(gnames, gno, gdom)], dtype=object)
-    gphones = phone_numbers(prof.phone_scheme, "guest", gno)
+    gphones = phone_numbers(prof.phone_scheme, "guest", guest_phone_index(property_index, guest_local, len(world.properties)))
     mi = np.where(is_member, member, 0)
     name = np.where(is_member, people.name[mi] if len(people.name) else gnames, gnames)
     email = np.where(is_member, people.email[mi] if len(people.email) else gemails, gemails)
@@ -413,7 +481,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
                        np.where(registered_guest, guest_uid, None))
     # OTA bookings are not credited to the account (Hyatt, IHG, Accor; platform.md §4.3 inv. 13).
     linked = is_member & ~is_ota
-    account = np.where(linked, account_ids[mi] if len(account_ids) else 0, 0)
+    account = np.where(linked, mi + 1, 0)  # loyalty account ids are member index + 1
 
     # --- money: nightly rates, tax per night slab, totals
     demand_of = [property_demand(prof, pw) for pw in props]
@@ -480,9 +548,26 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     cancelled_at = _masked(cancelled, cancel_ts)
     hold_exp = np.where(is_web, created + int(d.get("hold_minutes", 15)) * 60, NEVER)
 
+    # --- facts for loyalty and comms
+    season = np.stack([x.season / x.season.mean() for x in demand_of])
+    season_arrival = season[pi, month_of(arrival)]
+    has_weekend = np.bincount(night_b, weights=weekend_night, minlength=n) > 0
+    rank = np.array([props[p].room_type_rank[t] for p, t in zip(pi, P["r_room_type"])])
+    top = np.array([props[p].room_type_rank.max() for p in pi])
+    out = BookingsOut()
+    out.facts = BookingFacts(
+        id=bid, property_index=property_index, member=member, user_id=user_id, status=status, source=ch, created_at=created,
+        confirmed_at=confirmed_at, cancelled_at=cancelled_at, checked_in_at=checked_in_at,
+        checked_out_at=checked_out_at, check_in=arrival, check_out=departure, nights=nights, total=total,
+        prepaid=is_web, weekend=has_weekend, premium=rank > top / 2, off_season=season_arrival < 0.95,
+        guest_name=name, email=email, phone=phone, loyalty_linked=linked, first_night=first_night)
+    if facts_only:
+        return out
+
     # --- bookings table
     codes = np.array([pw.code for pw in props], dtype=object)[pi]
-    conf = scrambled_codes(bid, 7, salt=plan.seed % 997)
+    # Unique within the property (member ids sit above 2^33, the others below) and prefixed by its code.
+    conf = scrambled_codes(np.where(is_member, 2**33 + bid, bid - id_base), 7, salt=plan.seed % 997)
     B = Columns("bookings")
     B["id"] = bid
     B["confirmation_number"] = np.array([f"{c}-{x}" for c, x in zip(codes, conf)], dtype=object)
@@ -531,7 +616,6 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     B["checked_out_at"] = _ts(checked_out_at)
     B["seed_run_id"] = np.full(n, run_id, dtype=np.int64)
 
-    out = BookingsOut()
     out.tables["bookings"] = B
 
     # --- stays: one per room, with the room placed by the allocator (none for bookings never confirmed)
@@ -543,13 +627,20 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     holds_room = np.isin(status[stay_b], ["CONFIRMED", "CHECKED_IN", "CHECKED_OUT", "COMPLETED", "NO_SHOW", "CANCELLED"])
     room_id[~holds_room] = None
     n_stays = len(stay_b)
-    stay_id = np.arange(1, n_stays + 1, dtype=np.int64)
+    stay_id = partition.ids(pw.id, n_stays)
     starts = np.cumsum(nights) - nights
-    rates_json = []
-    for b in stay_b:
-        s = starts[b]
-        rates_json.append([{"date": str(np.datetime64(int(arrival[b] + i), "D")), "amount": f"{rate[s + i] // 100}.{rate[s + i] % 100:02d}"}
-                           for i in range(nights[b])])
+    # Nightly rates as JSON text, built once per booking (every room of a booking has the same rates), in the
+    # canonical form the loader stores (sorted keys, compact): [{"amount":"1234.00","date":"2026-01-31"},...].
+    day_text = {}
+    night_json = []
+    for d_, r_ in zip(night_day.tolist(), rate.tolist()):
+        dt_ = day_text.get(d_)
+        if dt_ is None:
+            dt_ = day_text[d_] = str(np.datetime64(d_, "D"))
+        night_json.append(f'{{"amount":"{r_ // 100}.{r_ % 100:02d}","date":"{dt_}"}}')
+    ends = (starts + nights).tolist()
+    booking_json = ["[" + ",".join(night_json[a_:z_]) + "]" for a_, z_ in zip(starts.tolist(), ends)]
+    rates_json = [booking_json[b] for b in stay_b.tolist()]
     S = Columns("stays")
     S["id"] = stay_id
     S["booking_id"] = bid[stay_b]
@@ -578,7 +669,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     assigned_at = np.maximum(checked_in_at[a_b] - (60 + u[a_b, U_ROOM] * 1800).astype(np.int64), confirmed_at[a_b] + 1)
     assigned_at = np.minimum(assigned_at, checked_in_at[a_b])
     A = Columns("room_assignments")
-    A["id"] = np.arange(1, len(a_b) + 1, dtype=np.int64)
+    A["id"] = partition.ids(pw.id, len(a_b))
     A["booking_id"] = bid[a_b]
     A["stay_id"] = stay_id[asg]
     A["room_id"] = room_id[asg].astype(np.int64)
@@ -597,7 +688,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     comp_names = person_names(cstream, bid[g_b] * 16 + g_k, prof.name_locale)
     is_child = g_k >= B["adults"][g_b]
     G = Columns("booking_guests")
-    G["id"] = np.arange(1, len(g_b) + 1, dtype=np.int64)
+    G["id"] = partition.ids(pw.id, len(g_b))
     G["booking_id"] = bid[g_b]
     G["name"] = np.where(primary, name[g_b], comp_names)
     G["email"] = np.where(primary, email[g_b], None).astype(object)
@@ -609,6 +700,7 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     out.tables["booking_guests"] = G
 
     # Payments wait for the loyalty replay: a member may pay a night with points (an award night).
+    P["id_base"] = id_base
     out.payment_inputs = (plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fee, first_night, cancelled,
                           on_hold_cancel, checked_in_at, checked_out_at, u)
     changes = np.array([[sg.changes for sg in prof.segments_for(pw.kind)] for pw in props])
@@ -616,24 +708,12 @@ def _assemble(plan: Plan, world, per_property: list[dict], people, account_ids, 
     out.tables["booking_audit_logs"] = _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at,
                                               checked_in_at, checked_out_at, cancelled_at, assigned_at, a_b,
                                               desk_user, manager_user, user_id, n_requests, u)
-    holds, locks, inv = _holds_and_inventory(plan, world, P, B, S, bid, status, is_web, created, confirmed_at,
+    holds, locks, inv = _holds_and_inventory(plan, props, id_base, P, B, S, bid, status, is_web, created, confirmed_at,
                                              cancelled_at, on_hold_cancel, pi, rooms, arrival, departure)
     out.tables["hold_logs"] = holds
     out.tables["inventory_locks"] = locks
     out.tables["inventories"] = inv
 
-    # --- facts for loyalty and comms
-    season = np.stack([x.season / x.season.mean() for x in demand_of])
-    season_arrival = season[pi, month_of(arrival)]
-    has_weekend = np.bincount(night_b, weights=weekend_night, minlength=n) > 0
-    rank = np.array([props[p].room_type_rank[t] for p, t in zip(pi, P["r_room_type"])])
-    top = np.array([props[p].room_type_rank.max() for p in pi])
-    out.facts = BookingFacts(
-        id=bid, property_index=pi, member=member, user_id=user_id, status=status, source=ch, created_at=created,
-        confirmed_at=confirmed_at, cancelled_at=cancelled_at, checked_in_at=checked_in_at,
-        checked_out_at=checked_out_at, check_in=arrival, check_out=departure, nights=nights, total=total,
-        prepaid=is_web, weekend=has_weekend, premium=rank > top / 2, off_season=season_arrival < 0.95,
-        guest_name=name, email=email, phone=phone, loyalty_linked=linked, first_night=first_night)
     # Guest users: one per registered non-member guest, created just before their first booking.
     reg = np.flatnonzero(registered_guest)
     if len(reg):
@@ -705,7 +785,8 @@ def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fe
     order = np.lexsort((charges["created"], cb))
     charges = {k: v[order] for k, v in charges.items()}
     n_ch = len(order)
-    charge_id = np.arange(1, n_ch + 1, dtype=np.int64)
+    id_base = P["id_base"]
+    charge_id = id_base + np.arange(1, n_ch + 1, dtype=np.int64)
     # Refunds of prepaid money after a cancellation (platform.md §6.5: 1-7 days after).
     refund_b = np.flatnonzero(online & cancelled & ~on_hold_cancel & (total - fee > 0))
     charge_of = {int(b): int(i) for i, (b, s_) in enumerate(zip(charges["b"], charges["status"])) if s_ in ("COMPLETED", "REFUNDED")}
@@ -713,7 +794,7 @@ def _payments(plan, P, B, n, bid, status, ch, is_web, is_ota, created, total, fe
     ref_status = np.where(refund_capture[refund_b] <= as_of, "COMPLETED", "PENDING")
     all_b = np.concatenate([charges["b"], refund_b])
     kind = np.concatenate([np.full(n_ch, "CHARGE", dtype=object), np.full(len(refund_b), "REFUND", dtype=object)])
-    ids = np.arange(1, len(all_b) + 1, dtype=np.int64)
+    ids = id_base + np.arange(1, len(all_b) + 1, dtype=np.int64)
     provider = {"online": plan.profile.payments.get("provider", "razorpay"), "ota": "ota", "hotel": "pos", "invoice": "invoice"}
     methods = np.concatenate([charges["method"], method_of_mode[refund_b]]).astype(object)
     T = Columns("payments")
@@ -792,7 +873,7 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     at = np.concatenate([r[5] for r in rows]).astype(np.int64)
     srt = np.lexsort((order_key, at, b))
     L = Columns("booking_audit_logs")
-    L["id"] = np.arange(1, len(b) + 1, dtype=np.int64)
+    L["id"] = P["id_base"] + np.arange(1, len(b) + 1, dtype=np.int64)
     L["booking_id"] = bid[b[srt]]
     L["performed_by"] = np.concatenate([r[6] for r in rows])[srt]
     L["action"] = np.concatenate([np.full(len(r[0]), r[2], dtype=object) for r in rows])[srt]
@@ -800,22 +881,23 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     L["to_status"] = np.concatenate([r[4] for r in rows])[srt]
     actions = L["action"]
     meta = np.empty(len(b), dtype=object)
-    meta[:] = [{}] * len(b)
+    # JSON text in the loader's canonical form (core/pgbinary.canonical_json), one string per kind of entry.
+    meta[:] = "{}"
+    booking_of = L["booking_id"]
     for i in np.flatnonzero(actions == "NOTE"):
-        meta[i] = {"special_request": str(REQUESTS[int(L["booking_id"][i]) % len(REQUESTS)])}
-    for i in np.flatnonzero(actions == "HOLD"):
-        meta[i] = {"ttl_minutes": int(plan.profile.demand.get("hold_minutes", 15))}
-    for i in np.flatnonzero(actions == "MODIFY"):
-        meta[i] = {"changed": "guest details" if int(L["booking_id"][i]) % 2 else "arrival time"}
+        meta[i] = canonical_json({"special_request": str(REQUESTS[int(booking_of[i]) % len(REQUESTS)])})
+    meta[actions == "HOLD"] = canonical_json({"ttl_minutes": int(plan.profile.demand.get("hold_minutes", 15))})
+    modify = np.flatnonzero(actions == "MODIFY")
+    meta[modify] = np.where(booking_of[modify] % 2 == 1, canonical_json({"changed": "guest details"}),
+                            canonical_json({"changed": "arrival time"}))
     L["meta"] = meta
     L["created_at"] = _ts(at[srt])
     return L
 
 
-def _holds_and_inventory(plan, world, P, B, S, bid, status, is_web, created, confirmed_at, cancelled_at,
+def _holds_and_inventory(plan, props, id_base, P, B, S, bid, status, is_web, created, confirmed_at, cancelled_at,
                          on_hold_cancel, pi, rooms, arrival, departure):
     """Hold logs and inventory locks of web bookings, and per-night inventory counters (inv. 11, 12)."""
-    props = world.properties
     first_day = plan.history_start_day
     n_days = plan.inventory_end_day - first_day
     # inventory ids: one block of n_days per room type, room types in property order
@@ -847,7 +929,7 @@ def _holds_and_inventory(plan, world, P, B, S, bid, status, is_web, created, con
     resolved = np.where(hstatus == "CONFIRMED", confirmed_at[w], np.where(hstatus == "EXPIRED", created[w] + 15 * 60,
                         np.where(hstatus == "RELEASED", cancelled_at[w], NEVER)))
     H = Columns("hold_logs")
-    H["id"] = np.arange(1, len(w) + 1, dtype=np.int64)
+    H["id"] = id_base + np.arange(1, len(w) + 1, dtype=np.int64)
     H["booking_id"] = bid[w]
     H["hold_token"] = B["hold_token"][w]
     H["property_id"] = B["property_id"][w]
@@ -869,13 +951,13 @@ def _holds_and_inventory(plan, world, P, B, S, bid, status, is_web, created, con
     l_h = np.repeat(np.arange(len(w)), hn)
     l_off = np.arange(len(l_h)) - np.repeat(np.cumsum(hn) - hn, hn)
     l_day = arrival[w][l_h] + l_off - first_day
-    inv_id = 1 + np.array([type_base[int(t)] for t in B["room_type_id"][w]], dtype=np.int64)[l_h] + l_day
+    inv_id = id_base + 1 + np.array([type_base[int(t)] for t in B["room_type_id"][w]], dtype=np.int64)[l_h] + l_day
     follow = hstatus[l_h] != "ACTIVE"
     second_type = np.where(hstatus[l_h] == "CONFIRMED", "BOOKED", "RELEASE")
     canc = cancelled_at[w][l_h]
     K = Columns("inventory_locks")
     n1, n2 = len(l_h), int(follow.sum())
-    K["id"] = np.arange(1, n1 + n2 + 1, dtype=np.int64)
+    K["id"] = id_base + np.arange(1, n1 + n2 + 1, dtype=np.int64)
     K["inventory_id"] = np.concatenate([inv_id, inv_id[follow]])
     K["booking_id"] = np.concatenate([bid[w][l_h], bid[w][l_h][follow]])
     K["hold_token"] = np.concatenate([B["hold_token"][w][l_h], B["hold_token"][w][l_h][follow]])
@@ -886,10 +968,10 @@ def _holds_and_inventory(plan, world, P, B, S, bid, status, is_web, created, con
     K["released_at"] = _ts(np.concatenate([resolved[l_h], np.where(second_type == "BOOKED", booked_release, resolved[l_h])[follow]]))
     order = np.lexsort((K["locked_at"].astype(np.int64), K["inventory_id"]))
     K = K.take(order)
-    K["id"] = np.arange(1, n1 + n2 + 1, dtype=np.int64)
+    K["id"] = id_base + np.arange(1, n1 + n2 + 1, dtype=np.int64)
 
     I = Columns("inventories")
-    I["id"] = np.arange(1, n_types * n_days + 1, dtype=np.int64)
+    I["id"] = id_base + np.arange(1, n_types * n_days + 1, dtype=np.int64)
     I["property_id"] = np.repeat(np.array(rows_p, dtype=np.int64), n_days)
     I["room_type_id"] = np.repeat(np.array(rows_t, dtype=np.int64), n_days)
     I["stay_date"] = np.tile(np.arange(first_day, first_day + n_days), n_types).astype("datetime64[D]")

@@ -10,15 +10,17 @@ are computed from the items that exist, after suppressions removed the sends tha
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from hotelseed.core import partition
 from hotelseed.core.columns import Columns, object_column, time_column
 from hotelseed.core.ids import scrambled_codes
-from hotelseed.core.rng import sample_categorical
 from hotelseed.modules.bookings.generate import NEVER
 from hotelseed.plan import DAY, Plan, make_clock
 
@@ -80,26 +82,53 @@ class CommsOut:
     tables: dict[str, Columns]
 
 
+@dataclass
+class MemberChannels:
+    """What every partition must honour about members' addresses, decided once in the group's partition:
+    suppressions (a member's address bounces, complains or unsubscribes on the group's mail) and the contact
+    row of each member's phone. Property partitions never suppress a member's address themselves, so two
+    partitions can never disagree about one."""
+
+    email_suppressed: dict[str, tuple[int, str]]  # address → (suppressed at, reason)
+    emails: frozenset
+    phones: frozenset
+    contact_of: dict[str, int]  # member's phone → contact id
+
+
 def _lognormal(rng, median: float, p90: float) -> float:
     sigma = math.log(max(p90, median * 1.01) / median) / 1.2816
     return median * math.exp(sigma * rng.standard_normal())
 
 
+@functools.lru_cache(maxsize=256)
+def _cdf(items: tuple) -> tuple[list, list[float]]:
+    keys = [k for k, _ in items]
+    w = np.asarray([v for _, v in items], dtype=np.float64)
+    cdf = np.cumsum(w / w.sum())
+    cdf[-1] = 1.0
+    return keys, cdf.tolist()
+
+
 def _choice(rng, mix: dict) -> str:
-    keys = list(mix)
-    return keys[int(sample_categorical(np.array([rng.random()]), [mix[k] for k in keys])[0])]
+    """One key of a {key: weight} mix by inverse CDF (the same as core.rng.sample_categorical, one draw)."""
+    keys, cdf = _cdf(tuple(mix.items()))
+    return keys[min(bisect.bisect_right(cdf, rng.random()), len(keys) - 1)]
 
 
 def _ts(values) -> np.ndarray:
     return time_column(values, never=NEVER)
 
 
-def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int) -> CommsOut:
+def property_comms(plan: Plan, world, p_index: int, people, staff, facts, members: MemberChannels,
+                   run_id: int) -> CommsOut:
+    """The hub of one property: threads about its bookings, members' inquiries and support cases addressed to it,
+    and everything in them; ids in the property's partition."""
     cfg = plan.profile.comms
-    rng = plan.root.child("comms", "threads").generator()
-    as_of = plan.as_of
     props = world.properties
-    clocks = [make_clock(pw.timezone, plan.history_start_day - 600, plan.inventory_end_day + 2) for pw in props]
+    here = props[p_index]
+    rng = plan.root.child("comms", "threads", here.slug).generator()
+    as_of = plan.as_of
+    clocks = {p_index: make_clock(here.timezone, plan.history_start_day - 600, plan.inventory_end_day + 2)}
     n_b = len(facts.id)
 
     # ---- threads: (category, topic, anchor time, property index, booking row or -1, member index or -1)
@@ -143,7 +172,7 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
         m = int(rng.random() * n_m)
         start = max(int(people.enrolled_at[m]), plan.history_start_day * DAY)
         at = start + int(rng.random() * max(as_of - start, 60))
-        threads.append(["GENERAL", TOPICS["GENERAL"][int(rng.random() * 3)], at, int(rng.random() * len(props)), -1, m])
+        threads.append(["GENERAL", TOPICS["GENERAL"][int(rng.random() * 3)], at, p_index, -1, m])
     stayed = np.flatnonzero(np.isin(facts.status, ["CHECKED_OUT", "COMPLETED"]))
     for _ in range(n_support):
         topic = _choice(rng, {"complaint": 0.5, "feedback": 0.3, "technical_issue": 0.2})
@@ -151,7 +180,7 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
             m = int(rng.random() * n_m)
             start = int(people.enrolled_at[m]) + DAY
             at = start + int(rng.random() * max(as_of - start, 60))
-            threads.append(["SUPPORT", topic, at, int(rng.random() * len(props)), -1, m])
+            threads.append(["SUPPORT", topic, at, p_index, -1, m])
         elif len(stayed):
             b = int(stayed[int(rng.random() * len(stayed))])
             at = int(facts.checked_out_at[b]) + int(rng.random() * 3 * DAY)
@@ -170,7 +199,7 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
     meta = []
     resp = cfg.get("first_response", {})
     for k, (cat, topic, at, pi, b, m) in enumerate(threads):
-        trng = plan.root.child("comms", "thread", k).generator()
+        trng = plan.root.child("comms", "thread", here.slug, k).generator()
         channel = _choice(trng, cfg["channels"])
         priority = _choice(trng, cfg["priority"])
         escalated = cat == "SUPPORT" and topic == "complaint" and trng.random() < float(cfg.get("escalated_share", 0.3)) * 2
@@ -210,8 +239,9 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
         return people.name[m], people.email[m], people.phone[m], people.user_id[m]
 
     # ---- channel lifecycles, suppressions
-    srng = plan.root.child("comms", "lifecycle").generator()
-    suppress_email: dict[str, tuple[int, str, int]] = {}  # address → (time, reason, item index)
+    srng = plan.root.child("comms", "lifecycle", here.slug).generator()
+    # address → (time, reason, item index); members' addresses as the group's partition decided them.
+    suppress_email: dict[str, tuple[int, str, int | None]] = {a: (t, r, None) for a, (t, r) in members.email_suppressed.items()}
     suppress_phone: dict[tuple[str, str], int] = {}
     kept: list[Item] = []
     stopped_threads: set[int] = set()
@@ -226,6 +256,8 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
                     stopped_threads.add(it.thread)
                     continue
                 u = srng.random()
+                if email in members.emails and u < float(cfg.get("email_bounce", 0.015)) + 0.013:
+                    u = 1.0  # a member's address is verified; only the group's own mail may find it dead
                 if u < float(cfg.get("email_bounce", 0.015)):
                     it.extra["status"] = "BOUNCED"
                     if email not in suppress_email:
@@ -237,7 +269,8 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
                     it.extra["status"] = "SENT"
                 else:
                     it.extra["status"] = "DELIVERED"
-                    if srng.random() < float(cfg.get("email_spam", 0.001)) and email not in suppress_email:
+                    if srng.random() < float(cfg.get("email_spam", 0.001)) and email not in suppress_email \
+                            and email not in members.emails:
                         suppress_email[email] = (it.at + 3600, "SPAM_COMPLAINT", len(kept))
                         it.extra["spam"] = True
                         stopped_threads.add(it.thread)
@@ -254,7 +287,8 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
                     it.extra["status"] = "PENDING"  # queued at the provider, no callback yet
             else:
                 it.extra["status"] = "READ" if it.kind == "WHATSAPP" else "DELIVERED"
-                if srng.random() < float(cfg.get("sms_opt_out", 0.007)) and (it.kind, phone) not in suppress_phone:
+                if srng.random() < float(cfg.get("sms_opt_out", 0.007)) and (it.kind, phone) not in suppress_phone \
+                        and phone not in members.phones:
                     it.extra["opt_out"] = True
                     suppress_phone[(it.kind, phone)] = it.at
                     stopped_threads.add(it.thread)
@@ -276,7 +310,7 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
     # ---- threads' derived fields and assignment
     sla = cfg.get("sla_minutes", {"URGENT": 15, "HIGH": 60, "NORMAL": 240, "LOW": 1440})
     rows = []
-    arng = plan.root.child("comms", "assign").generator()
+    arng = plan.root.child("comms", "assign", here.slug).generator()
     for k in range(T):
         mt = meta[k]
         its = sorted((kept[i] for i in by_thread.get(k, [])), key=lambda x: x.at)
@@ -320,34 +354,28 @@ def generate_comms(plan: Plan, world, people, staff, facts, loyalty, run_id: int
                          breached=breached, unread=unread))
     # Threads whose every item was suppressed away do not exist.
     live_threads = [k for k in range(T) if rows[k] is not None]
-    new_id = {k: i + 1 for i, k in enumerate(live_threads)}
-    return CommsOut(_tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, live_threads, new_id,
-                            kept, guest_of, suppress_email, suppress_phone, clocks, run_id))
+    id_base = partition.base(here.id)
+    new_id = {k: id_base + i + 1 for i, k in enumerate(live_threads)}
+    return CommsOut(_tables(plan, world, people, staff, facts, members, threads, meta, rows, live_threads, new_id,
+                            kept, guest_of, suppress_email, suppress_phone, id_base))
 
 
-def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, live_threads, new_id, kept, guest_of,
-            suppress_email, suppress_phone, clocks, run_id) -> dict[str, Columns]:
+def _tables(plan, world, people, staff, facts, members, threads, meta, rows, live_threads, new_id, kept, guest_of,
+            suppress_email, suppress_phone, id_base) -> dict[str, Columns]:
     cfg = plan.profile.comms
     as_of = plan.as_of
     props = world.properties
     rng = plan.root.child("comms", "rows").generator()
     out: dict[str, Columns] = {}
     # ---- contacts: one per guest phone that wrote or was written to
-    contact_of: dict[str, int] = {}
+    contact_of: dict[str, int] = dict(members.contact_of)  # members' contacts are the group's rows
     contact_rows = []
     for k in live_threads:
         name, email, phone, uid = guest_of(k)
         if phone not in contact_of:
-            contact_of[phone] = len(contact_rows) + 1
+            contact_of[phone] = id_base + len(contact_rows) + 1
             contact_rows.append((contact_of[phone], phone, name, email, uid, meta[k]["at"]))
-    C = Columns("contacts")
-    C["id"] = np.array([r[0] for r in contact_rows], dtype=np.int64)
-    C["phone"] = object_column(r[1] for r in contact_rows)
-    C["name"] = object_column(r[2] for r in contact_rows)
-    C["email"] = object_column(r[3] for r in contact_rows)
-    C["user_id"] = object_column(r[4] for r in contact_rows)
-    C["created_at"] = _ts([r[5] for r in contact_rows])
-    out["contacts"] = C
+    out["contacts"] = _contacts(contact_rows)
 
     TH = Columns("threads")
     ids, subj, cat, topic, chan, status, prio, esc, assg, user, contact, booking, prop = ([] for _ in range(13))
@@ -412,7 +440,7 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
         text_out = OUTBOUND_TEXT.format(prop=pw.name, answer=ANSWERS[mt["topic"]].format(
             code=code, cin=f"{pw.check_in_minutes // 60:02d}:{pw.check_in_minutes % 60:02d}"))
         if it.kind == "EMAIL":
-            eid = len(emails) + 1
+            eid = id_base + len(emails) + 1
             st = it.extra["status"]
             sent = it.at if it.direction == "INBOUND" else min(it.at + 2, as_of) if st != "FAILED" else None
             emails.append((eid, th, it.direction, "TRANSACTIONAL", st,
@@ -497,37 +525,13 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
             desk = staff.ids(pw.id, "MANAGER" if meta[k]["escalated"] else "STAFF_FRONTDESK")
             rows[k]["assignee"] = desk[0] if len(desk) else None
             TH["assigned_to"][TH["id"] == new_id[k]] = rows[k]["assignee"]
-        emails.append((len(emails) + 1, new_id[k], "OUTBOUND", "TRANSACTIONAL", st, pw.email, [email],
+        emails.append((id_base + len(emails) + 1, new_id[k], "OUTBOUND", "TRANSACTIONAL", st, pw.email, [email],
                        "Re: " + SUBJECTS[meta[k]["topic"]].format(code="", prop=pw.name),
                        OUTBOUND_TEXT.format(prop=pw.name, answer="We are looking into it."), meta[k]["topic"], at, None))
-    # Marketing e-mails to opted-in members, never after a suppression of the address (inv. 24).
-    opt_in = loyalty.tables["loyalty_accounts"]["marketing_opt_in"]
-    per_year = float(cfg.get("marketing_emails_per_member_year", 4))
-    mrng = plan.root.child("comms", "marketing").generator()
-    sender = f"news@{plan.profile.staff_email_domain}"
-    for m in np.flatnonzero(opt_in):
-        start = int(people.enrolled_at[m]) + DAY
-        years = max(as_of - start, 0) / (365.25 * DAY)
-        for t in sorted(start + (mrng.random(mrng.poisson(per_year * years)) * (as_of - start)).astype(np.int64)):
-            addr = people.email[m]
-            sup = suppress_email.get(addr)
-            if sup and sup[0] <= t:
-                continue
-            eid = len(emails) + 1
-            emails.append((eid, None, "OUTBOUND", "MARKETING", "DELIVERED", sender, [addr], "News from Pod Stays",
-                           "This month at our hotels.", "newsletter", int(t), int(t) + 2))
-            events.append((eid, "DELIVERY", int(t) + 10, addr, {}))
-            if mrng.random() < 0.25 and t + 7200 <= as_of:
-                events.append((eid, "OPEN", int(t) + 7200, addr, {}))
-                if mrng.random() < 0.2:
-                    events.append((eid, "LINK_CLICK", int(t) + 7260, addr, {"link": "offers"}))
-            if mrng.random() < float(cfg.get("marketing_unsubscribe", 0.003)) and t + 7300 <= as_of and addr not in suppress_email:
-                events.append((eid, "SUBSCRIPTION_CHANGE", int(t) + 7300, addr, {"suppress_sending": True}))
-                suppress_email[addr] = (int(t) + 7300, "UNSUBSCRIBE", eid)
     # Suppression rows: e-mail bounces/complaints point at the e-mail with the event; phone opt-outs.
     for addr, (t, reason, _idx) in sorted(suppress_email.items(), key=lambda kv: kv[1][0]):
-        if t > as_of:
-            continue
+        if t > as_of or addr in members.email_suppressed:
+            continue  # members' suppressions are the group partition's rows
         origin = None
         want = {"HARD_BOUNCE": "BOUNCE", "SPAM_COMPLAINT": "SPAM_COMPLAINT", "UNSUBSCRIBE": "SUBSCRIPTION_CHANGE"}[reason]
         for ev in events:
@@ -545,54 +549,9 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
         seen = set()
         sups = [s for s in sups if (s[0], s[1]) not in seen and not seen.add((s[0], s[1]))]
 
-    E = Columns("emails")
-    E["id"] = np.array([e[0] for e in emails], dtype=np.int64)
-    E["thread_id"] = object_column(e[1] for e in emails)
-    mids = scrambled_codes(E["id"], 12, salt=211)
-    E["message_id"] = object_column(f"<{m}@{plan.profile.staff_email_domain}>" for m in mids)
-    E["provider_message_id"] = object_column(None if e[2] == "INBOUND" else f"pm-{m}" for e, m in zip(emails, mids))
-    E["direction"] = object_column(e[2] for e in emails)
-    E["category"] = object_column(e[3] for e in emails)
-    E["status"] = object_column(e[4] for e in emails)
-    E["from_email"] = object_column(e[5] for e in emails)
-    E["to_emails"] = object_column(e[6] for e in emails)
-    E["cc"] = object_column([] for _ in emails)
-    E["subject"] = object_column(e[7] for e in emails)
-    E["body_text"] = object_column(e[8] for e in emails)
-    E["tag"] = object_column(e[9] for e in emails)
-    E["created_at"] = _ts([e[10] for e in emails])
-    E["sent_at"] = _ts([e[11] for e in emails])
-    out["emails"] = E
-    A = Columns("email_attachments")
-    A["id"] = np.arange(1, len(attachments) + 1, dtype=np.int64)
-    A["email_id"] = np.array([a[0] for a in attachments], dtype=np.int64)
-    A["filename"] = object_column(a[1] for a in attachments)
-    A["content_type"] = object_column(a[2] for a in attachments)
-    A["size_bytes"] = np.array([a[3] for a in attachments], dtype=np.int64)
-    A["storage_url"] = object_column(f"https://files.{plan.profile.staff_email_domain}/{a[0]}/{a[1]}" for a in attachments)
-    out["email_attachments"] = A
-    events.sort(key=lambda e: (e[2], e[0]))
-    V = Columns("email_events")
-    V["id"] = np.arange(1, len(events) + 1, dtype=np.int64)
-    V["email_id"] = np.array([e[0] for e in events], dtype=np.int64)
-    V["event_type"] = object_column(e[1] for e in events)
-    V["occurred_at"] = _ts([e[2] for e in events])
-    V["recipient"] = object_column(e[3] for e in events)
-    V["details"] = object_column(e[4] for e in events)
-    V["user_agent"] = object_column("Mozilla/5.0 (Linux; Android 14)" if e[1] in ("OPEN", "CLICK", "LINK_CLICK") else None for e in events)
-    V["ip"] = object_column("192.0.2." + str(1 + e[0] % 250) if e[1] in ("OPEN", "CLICK", "LINK_CLICK") else None for e in events)  # RFC 5737 TEST-NET-1
-    out["email_events"] = V
-    S = Columns("suppressions")
-    S["id"] = np.arange(1, len(sups) + 1, dtype=np.int64)
-    S["channel"] = object_column(s[0] for s in sups)
-    S["address"] = object_column(s[1] for s in sups)
-    S["reason"] = object_column(s[2] for s in sups)
-    S["origin_email_id"] = object_column(s[3] for s in sups)
-    S["origin"] = object_column(s[4] for s in sups)
-    S["suppressed_at"] = _ts([s[5] for s in sups])
-    out["suppressions"] = S
+    out.update(_mail_tables(plan, emails, events, attachments, sups, id_base))
     ML = Columns("message_logs")
-    ml_ids = np.arange(1, len(messages) + 1, dtype=np.int64)
+    ml_ids = id_base + np.arange(1, len(messages) + 1, dtype=np.int64)
     ML["id"] = ml_ids
     ML["contact_id"] = object_column(contact_of.get(m[5]) for m in messages)
     ML["thread_id"] = object_column(m[0] for m in messages)
@@ -616,7 +575,7 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
     ML["read_at"] = _ts([m[12] for m in messages])
     out["message_logs"] = ML
     CL = Columns("call_logs")
-    cl_ids = np.arange(1, len(calls) + 1, dtype=np.int64)
+    cl_ids = id_base + np.arange(1, len(calls) + 1, dtype=np.int64)
     CL["id"] = cl_ids
     CL["contact_id"] = object_column(contact_of.get(c[5] if c[3] == "INBOUND" else c[6]) for c in calls)
     CL["thread_id"] = object_column(c[0] for c in calls)
@@ -635,7 +594,7 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
     CL["completed_at"] = _ts([c[10] for c in calls])
     out["call_logs"] = CL
     N = Columns("conversation_notes")
-    N["id"] = np.arange(1, len(notes) + 1, dtype=np.int64)
+    N["id"] = id_base + np.arange(1, len(notes) + 1, dtype=np.int64)
     N["thread_id"] = np.array([n[0] for n in notes], dtype=np.int64)
     N["author_id"] = object_column(n[1] for n in notes)
     N["content"] = object_column(n[2] for n in notes)
@@ -643,3 +602,128 @@ def _tables(plan, world, people, staff, facts, loyalty, threads, meta, rows, liv
     N["created_at"] = _ts([n[4] for n in notes])
     out["conversation_notes"] = N
     return out
+
+
+def _contacts(contact_rows: list[tuple]) -> Columns:
+    """(id, phone, name, email, user id, created at) rows as the contacts table."""
+    C = Columns("contacts")
+    C["id"] = np.array([r[0] for r in contact_rows], dtype=np.int64)
+    C["phone"] = object_column(r[1] for r in contact_rows)
+    C["name"] = object_column(r[2] for r in contact_rows)
+    C["email"] = object_column(r[3] for r in contact_rows)
+    C["user_id"] = object_column(r[4] for r in contact_rows)
+    C["created_at"] = _ts([r[5] for r in contact_rows])
+    return C
+
+
+def _mail_tables(plan: Plan, emails, events, attachments, sups, id_base: int) -> dict[str, Columns]:
+    """E-mails (with their ids), their events and attachments, and suppressions, as tables of one partition."""
+    out: dict[str, Columns] = {}
+    E = Columns("emails")
+    E["id"] = np.array([e[0] for e in emails], dtype=np.int64)
+    E["thread_id"] = object_column(e[1] for e in emails)
+    mids = scrambled_codes(E["id"], 12, salt=211)
+    E["message_id"] = object_column(f"<{m}@{plan.profile.staff_email_domain}>" for m in mids)
+    E["provider_message_id"] = object_column(None if e[2] == "INBOUND" else f"pm-{m}" for e, m in zip(emails, mids))
+    E["direction"] = object_column(e[2] for e in emails)
+    E["category"] = object_column(e[3] for e in emails)
+    E["status"] = object_column(e[4] for e in emails)
+    E["from_email"] = object_column(e[5] for e in emails)
+    E["to_emails"] = object_column(e[6] for e in emails)
+    E["cc"] = object_column([] for _ in emails)
+    E["subject"] = object_column(e[7] for e in emails)
+    E["body_text"] = object_column(e[8] for e in emails)
+    E["tag"] = object_column(e[9] for e in emails)
+    E["created_at"] = _ts([e[10] for e in emails])
+    E["sent_at"] = _ts([e[11] for e in emails])
+    out["emails"] = E
+    A = Columns("email_attachments")
+    A["id"] = id_base + np.arange(1, len(attachments) + 1, dtype=np.int64)
+    A["email_id"] = np.array([a[0] for a in attachments], dtype=np.int64)
+    A["filename"] = object_column(a[1] for a in attachments)
+    A["content_type"] = object_column(a[2] for a in attachments)
+    A["size_bytes"] = np.array([a[3] for a in attachments], dtype=np.int64)
+    A["storage_url"] = object_column(f"https://files.{plan.profile.staff_email_domain}/{a[0]}/{a[1]}" for a in attachments)
+    out["email_attachments"] = A
+    events.sort(key=lambda e: (e[2], e[0]))
+    V = Columns("email_events")
+    V["id"] = id_base + np.arange(1, len(events) + 1, dtype=np.int64)
+    V["email_id"] = np.array([e[0] for e in events], dtype=np.int64)
+    V["event_type"] = object_column(e[1] for e in events)
+    V["occurred_at"] = _ts([e[2] for e in events])
+    V["recipient"] = object_column(e[3] for e in events)
+    V["details"] = object_column(e[4] for e in events)
+    V["user_agent"] = object_column("Mozilla/5.0 (Linux; Android 14)" if e[1] in ("OPEN", "CLICK", "LINK_CLICK") else None for e in events)
+    V["ip"] = object_column("192.0.2." + str(1 + e[0] % 250) if e[1] in ("OPEN", "CLICK", "LINK_CLICK") else None for e in events)  # RFC 5737 TEST-NET-1
+    out["email_events"] = V
+    S = Columns("suppressions")
+    S["id"] = id_base + np.arange(1, len(sups) + 1, dtype=np.int64)
+    S["channel"] = object_column(s[0] for s in sups)
+    S["address"] = object_column(s[1] for s in sups)
+    S["reason"] = object_column(s[2] for s in sups)
+    S["origin_email_id"] = object_column(s[3] for s in sups)
+    S["origin"] = object_column(s[4] for s in sups)
+    S["suppressed_at"] = _ts([s[5] for s in sups])
+    out["suppressions"] = S
+    return out
+
+
+def member_comms(plan: Plan, world, people, opt_in: np.ndarray) -> tuple[dict[str, Columns], MemberChannels]:
+    """The group's own channels to its members, in the group's partition: a contact per member (the CRM knows
+    every member), the newsletter to those who opted in, and what the newsletter's hard bounces, spam complaints
+    and unsubscribes suppress (inv. 24). Every property partition honours these suppressions."""
+    cfg = plan.profile.comms
+    as_of = plan.as_of
+    n = len(people.index)
+    contact_rows = [(i + 1, people.phone[i], people.name[i], people.email[i], people.user_id[i],
+                     int(people.enrolled_at[i])) for i in range(n)]
+    emails, events, sups = [], [], []
+    suppressed: dict[str, tuple[int, str]] = {}
+    per_year = float(cfg.get("marketing_emails_per_member_year", 4))
+    # Per newsletter sent (Mailchimp, "Email Marketing Benchmarks", Oct 2019, all accounts: hard bounce 0.40%;
+    # March 2018: abuse complaints 0.012%); unsubscribes from the profile.
+    bounce = float(cfg.get("marketing_bounce", 0.004))
+    spam = float(cfg.get("marketing_spam", 0.00012))
+    unsubscribe = float(cfg.get("marketing_unsubscribe", 0.003))
+    mrng = plan.root.child("comms", "marketing").generator()
+    sender = f"news@{plan.profile.staff_email_domain}"
+    subject = f"News from {plan.profile.brand['name']}"
+    for m in np.flatnonzero(opt_in):
+        start = int(people.enrolled_at[m]) + DAY
+        years = max(as_of - start, 0) / (365.25 * DAY)
+        addr = people.email[m]
+        for t in sorted(start + (mrng.random(mrng.poisson(per_year * years)) * (as_of - start)).astype(np.int64)):
+            t = int(t)
+            if addr in suppressed:
+                break  # nothing more goes to a suppressed address (an unsubscribe stops the newsletter)
+            eid = len(emails) + 1
+            u = mrng.random()
+            if u < bounce and t + 60 <= as_of:
+                emails.append((eid, None, "OUTBOUND", "MARKETING", "BOUNCED", sender, [addr], subject,
+                               "This month at our hotels.", "newsletter", t, t + 2))
+                events.append((eid, "BOUNCE", t + 10, addr, {"type": "HardBounce", "description": "mailbox does not exist"}))
+                suppressed[addr] = (t + 10, "HARD_BOUNCE")
+                sups.append(("EMAIL", addr, "HARD_BOUNCE", eid, "postmark-webhook", t + 10))
+                break
+            emails.append((eid, None, "OUTBOUND", "MARKETING", "DELIVERED", sender, [addr], subject,
+                           "This month at our hotels.", "newsletter", t, t + 2))
+            events.append((eid, "DELIVERY", min(t + 10, as_of), addr, {}))
+            if mrng.random() < 0.25 and t + 7200 <= as_of:
+                events.append((eid, "OPEN", t + 7200, addr, {}))
+                if mrng.random() < 0.2:
+                    events.append((eid, "LINK_CLICK", t + 7260, addr, {"link": "offers"}))
+            v = mrng.random()
+            if v < spam and t + 3600 <= as_of:
+                events.append((eid, "SPAM_COMPLAINT", t + 3600, addr, {}))
+                suppressed[addr] = (t + 3600, "SPAM_COMPLAINT")
+                sups.append(("EMAIL", addr, "SPAM_COMPLAINT", eid, "postmark-webhook", t + 3600))
+            elif v < spam + unsubscribe and t + 7300 <= as_of:
+                events.append((eid, "SUBSCRIPTION_CHANGE", t + 7300, addr, {"suppress_sending": True}))
+                suppressed[addr] = (t + 7300, "UNSUBSCRIBE")
+                sups.append(("EMAIL", addr, "UNSUBSCRIBE", eid, "postmark-webhook", t + 7300))
+    tables = {"contacts": _contacts(contact_rows)}
+    tables.update(_mail_tables(plan, emails, events, [], sups, 0))
+    channels = MemberChannels(email_suppressed=suppressed, emails=frozenset(people.email.tolist()),
+                              phones=frozenset(people.phone.tolist()),
+                              contact_of={p: i + 1 for i, p in enumerate(people.phone.tolist())})
+    return tables, channels

@@ -77,8 +77,10 @@ def _existing(conn: Connection, table: str, *key: str) -> dict:
     return {tuple(r[:-1]) if len(key) > 1 else r[0]: r[-1] for r in rows}
 
 
-def next_id(conn: Connection, table: str) -> int:
-    return int(conn.exec_driver_sql(f'SELECT coalesce(max("id"), 0) FROM "{table}"').scalar()) + 1
+def next_id(conn: Connection, table: str, below: int | None = None) -> int:
+    """One more than the largest id (below `below`: within a partition's range, see core/partition.py)."""
+    where = f' WHERE "id" < {int(below)}' if below is not None else ""
+    return int(conn.exec_driver_sql(f'SELECT coalesce(max("id"), 0) FROM "{table}"{where}').scalar()) + 1
 
 
 def _insert(conn: Connection, table: str, rows: list[dict]) -> None:

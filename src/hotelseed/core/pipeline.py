@@ -1,0 +1,52 @@
+"""Running partition jobs in order, in this process or in worker processes, with bounded memory.
+
+`ordered_results(job, keys, workers)` yields `(key, job(key))` in the order of `keys`. With workers > 0 the
+jobs run in that many forked processes, at most `workers + 1` ahead of the consumer: a slow consumer (the
+database) holds back generation instead of letting finished partitions pile up in memory. The job and
+whatever it needs are set up before the fork (`fork_state`), so nothing large is pickled per task; only
+results travel back. Results are the same whichever process computed them: jobs are pure functions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator
+
+_JOB: Callable[[Any], Any] | None = None
+
+
+def _run(key):
+    assert _JOB is not None
+    return _JOB(key)
+
+
+def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0) -> Iterator[tuple[Any, Any]]:
+    keys = list(keys)
+    if workers <= 0 or len(keys) <= 1:
+        for key in keys:
+            yield key, job(key)
+        return
+    global _JOB
+    _JOB = job  # inherited by the forked workers
+    ctx = mp.get_context("fork")
+    pool = ctx.Pool(processes=min(workers, len(keys)))
+    try:
+        pending: deque = deque()
+        queue = iter(keys)
+        for key in queue:
+            pending.append((key, pool.apply_async(_run, (key,))))
+            if len(pending) > workers:
+                break
+        while pending:
+            key, result = pending.popleft()
+            value = result.get()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append((nxt, pool.apply_async(_run, (nxt,))))
+            yield key, value
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _JOB = None
