@@ -18,7 +18,8 @@ from rich.table import Table
 from hotelseed import __version__
 from hotelseed.core.db import check_reachable, make_engine, redact, resolve_url
 from hotelseed.core.errors import DatabaseStateError, HotelseedError, VerificationFailed
-from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of
+from hotelseed.core.errors import UsageError
+from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of, scale_options
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Seed a hotel platform's database with a consistent, realistic dataset, and verify it.")
@@ -108,9 +109,14 @@ def master_complete_cmd(
     profile: Optional[str] = typer.Option(None, "--profile", help="Profile TOML describing the hotel group."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, help="Random seed: the same seed and as-of give the same data."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The 'now' of the data: YYYY-MM-DD (12:00 UTC) or ISO date-time. Default: today."),
-    members: Optional[int] = typer.Option(None, "--members", min=0, help="Loyalty members (default: the profile's, 120)."),
-    history_months: int = typer.Option(36, "--history-months", min=1, max=240, help="Months of history before as-of."),
-    future_months: int = typer.Option(6, "--future-months", min=0, max=36, help="Months of future arrivals after as-of."),
+    members: Optional[int] = typer.Option(None, "--members", min=0, help="Loyalty members (default: the profile's 40 a property)."),
+    history_months: Optional[int] = typer.Option(None, "--history-months", min=1, max=240, help="Months of history before as-of (default 36)."),
+    future_months: Optional[int] = typer.Option(None, "--future-months", min=0, max=36, help="Months of future arrivals after as-of (default 6)."),
+    years: Optional[int] = typer.Option(None, "--years", min=1, max=20, help="Years of history (= --history-months 12×N)."),
+    properties: Optional[int] = typer.Option(None, "--properties", min=1, help="Properties: the profile's repeated up to N (default: the profile's)."),
+    rooms_per_property: Optional[int] = typer.Option(None, "--rooms-per-property", min=1, help="Scale each property's room types to about N rooms."),
+    scale: Optional[str] = typer.Option(None, "--scale", help="Size preset: small (the profile), medium (10 properties), large (30), xlarge (100). Explicit flags win."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="Generator processes beside the loader (default 1; 0 = in the loading process)."),
     keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials; only top up quotas."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
@@ -127,8 +133,11 @@ def master_complete_cmd(
     from hotelseed.plan import make_plan
     from hotelseed.profile import load_profile
 
-    opts = Options(seed=seed, as_of=parse_as_of(as_of), members=members, history_months=history_months,
-                   future_months=future_months, keep_staff=keep_staff, profile=profile)
+    if years is not None and history_months is not None:
+        raise UsageError("give --years or --history-months, not both")
+    sizes = scale_options(scale, members=members, properties=properties, rooms_per_property=rooms_per_property,
+                          history_months=12 * years if years else history_months, future_months=future_months)
+    opts = Options(seed=seed, as_of=parse_as_of(as_of), keep_staff=keep_staff, profile=profile, **sizes)
     make_plan(opts, load_profile(profile))  # every input is checked before the database is touched
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
@@ -141,7 +150,7 @@ def master_complete_cmd(
         else:
             err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
 
-    result = master_complete(engine, opts, progress, consent=consent, dry_run=dry_run)
+    result = master_complete(engine, opts, progress, consent=consent, dry_run=dry_run, workers=workers)
     if dry_run:
         plan = {"dry_run": True, "target": redact(url), "seed": opts.seed, "as_of": opts.as_of.isoformat(),
                 "would_delete": result.deleted, "would_create": result.written,
@@ -241,7 +250,6 @@ def verify(
 def _seeded_profile(conn):
     """The profile of the latest seed run (as it was given: a shipped name or a path); the default profile
     when the database has no run or the file is gone."""
-    from hotelseed.core.errors import UsageError
     from hotelseed.profile import load_profile
     from sqlalchemy import text
 
@@ -249,10 +257,14 @@ def _seeded_profile(conn):
     options = row[0] if row else None
     if isinstance(options, str):
         options = json.loads(options)
+    from hotelseed.profile import scaled
+
+    options = options or {}
     try:
-        return load_profile((options or {}).get("profile"))
+        prof = load_profile(options.get("profile"))
     except UsageError:
-        return load_profile(None)
+        prof = load_profile(None)
+    return scaled(prof, options.get("properties"), options.get("rooms_per_property"))
 
 
 @app.command()

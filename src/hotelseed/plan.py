@@ -26,11 +26,32 @@ class Options:
     future_months: int = 6
     keep_staff: bool = False
     profile: str | None = None
+    properties: int | None = None  # None = the profile's; more repeats the profile's properties (profile.scaled)
+    rooms_per_property: int | None = None  # None = the profile's room counts
 
     def as_json(self) -> dict:
         d = asdict(self)
         d["as_of"] = self.as_of.isoformat() if self.as_of else None
         return d
+
+
+# Size presets (--scale), for the default profile's 3 properties of ~57 rooms and 40 members a property; rows
+# are measured in docs/BENCHMARKS.md. Members scale with properties unless given.
+SCALES: dict[str, dict] = {
+    "small": dict(properties=None, history_months=36, future_months=6),  # the profile as written (~1M rows)
+    "medium": dict(properties=10, history_months=36, future_months=6),  # ~3M rows
+    "large": dict(properties=30, history_months=36, future_months=6),  # ~10M rows
+    "xlarge": dict(properties=100, history_months=36, future_months=6),  # ~100 properties × 3 years, ~33M rows
+}
+
+
+def scale_options(name: str | None, **given) -> dict:
+    """Options of a --scale preset, with whatever was given explicitly (not None) taking precedence."""
+    if name is not None and name not in SCALES:
+        raise UsageError(f"--scale {name!r} is not one of {', '.join(SCALES)}")
+    out = dict(SCALES[name]) if name else {}
+    out.update({k: v for k, v in given.items() if v is not None})
+    return out
 
 
 def parse_as_of(text: str | None, today: dt.date | None = None) -> dt.datetime:
@@ -131,12 +152,21 @@ def make_plan(options: Options, profile: Profile) -> Plan:
         raise UsageError("--future-months must be between 0 and 36")
     if not 0 <= options.seed < 2**63:
         raise UsageError("--seed must be a non-negative 63-bit integer")
+    from hotelseed.profile import scaled
+
+    base_count = len(profile.properties)
+    profile = scaled(profile, options.properties, options.rooms_per_property)
     as_of = options.as_of or parse_as_of(None)
     as_of_date = as_of.date()
     start = _add_months(as_of_date, -options.history_months)
     end = _add_months(as_of_date, options.future_months)
     epoch = dt.date(1970, 1, 1)
-    members = options.members if options.members is not None else int(profile.members.get("count", 120))
+    if options.members is not None:
+        members = options.members
+    else:  # the profile's members per property, for as many properties as there are
+        members = round(int(profile.members.get("count", 120)) * len(profile.properties) / base_count)
+    if members > 999_999:
+        raise UsageError("--members must be at most 999999")
     return Plan(options=options, profile=profile, as_of=int(as_of.timestamp()),
                 history_start_day=(start - epoch).days, future_end_day=(end - epoch).days + 1,
                 members=members, root=Stream(options.seed))

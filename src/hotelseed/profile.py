@@ -417,3 +417,51 @@ def _segment(raw: dict, i: int, kind: str) -> SegmentSpec:
                        _pmf(sd["los"], f"{where}.los"), _pmf(sd.get("adults", [0.3, 0.7]), f"{where}.adults"),
                        probs["children"], rate_plans, probs["cancel"], probs["no_show"], probs["special_requests"],
                        probs["changes"], tuple(weekday) if weekday else None, int(sd.get("max_lead", 500)))
+
+
+def _copy_codes(taken: set[str], count: int) -> list[str]:
+    """`count` new three-character property codes (AA0, AA1, ...), none already taken."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+    out = []
+    for a in alphabet[:24]:
+        for b in alphabet[:24]:
+            for c in alphabet:
+                code = a + b + c
+                if code not in taken:
+                    out.append(code)
+                    taken.add(code)
+                    if len(out) == count:
+                        return out
+    raise UsageError(f"no room for {count} more property codes")
+
+
+def scaled(profile: Profile, properties: int | None = None, rooms_per_property: int | None = None) -> Profile:
+    """The profile at another size: its properties repeated in order up to `properties` (copy k of a property
+    is `<slug>-k`, same city, market and behaviour), and/or every property's room types scaled to about
+    `rooms_per_property` rooms (each type keeps its share, at least one room). A pure function of its inputs,
+    so every shard and worker sees the same group."""
+    import dataclasses
+
+    if properties is None and rooms_per_property is None:
+        return profile
+    if properties is not None and not 1 <= properties <= 10_000:
+        raise UsageError("--properties must be between 1 and 10000")
+    if rooms_per_property is not None and not 1 <= rooms_per_property <= 5_000:
+        raise UsageError("--rooms-per-property must be between 1 and 5000")
+    base = list(profile.properties)
+    specs = base[:properties] if properties is not None else base
+    if properties is not None and properties > len(base):
+        codes = _copy_codes({p.code for p in base}, properties - len(base))
+        for k in range(len(base), properties):
+            template = base[k % len(base)]
+            copy = k // len(base) + 1
+            specs.append(dataclasses.replace(template, slug=f"{template.slug}-{copy}", name=f"{template.name} {copy}",
+                                             code=codes[k - len(base)]))
+    if rooms_per_property is not None:
+        resized = []
+        for p in specs:
+            factor = rooms_per_property / p.rooms
+            types = tuple(dataclasses.replace(rt, count=max(1, round(rt.count * factor))) for rt in p.room_types)
+            resized.append(dataclasses.replace(p, room_types=types))
+        specs = resized
+    return dataclasses.replace(profile, properties=tuple(specs))

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from hotelseed import __version__
 from hotelseed.cleanup import cleanup, count_plan
 from hotelseed.core import loader
-from hotelseed.core.bulk import deferred_constraints
+from hotelseed.core.bulk import analyze, deferred_constraints
 from hotelseed.core.columns import Columns
 from hotelseed.core.db import Busy, guarded_transaction, lock_timeout_s
 from hotelseed.core.errors import UsageError, VerificationFailed
@@ -147,8 +147,8 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
     """
     url = engine.url.render_as_string(hide_password=False)
     check_target(url, consent)
-    profile = load_profile(options.profile)
-    plan = make_plan(options, profile)
+    plan = make_plan(options, load_profile(options.profile))
+    profile = plan.profile  # at the size the options ask for
     workers = default_workers() if workers is None else workers
     timings: dict[str, float] = {}
     say = progress or (lambda step, rows, secs: None)
@@ -205,6 +205,8 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
             sink.write(sink.encode({k: v for k, v in group.items() if k in late}), label="group: loyalty, mail")
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
+        if not dry_run:
+            analyze(conn, dataset.written_tables())
         timings["constraints"] = time.perf_counter() - t1
         if dry_run:
             conn.rollback()

@@ -66,3 +66,12 @@ def deferred_constraints(conn: Connection, tables: list[str]):
     # Exclusion constraints before foreign keys (contype order 'x' > 'f'), as in the collection order.
     for table, name, _kind, definition in deferred.constraints:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+
+def analyze(conn: Connection, tables: list[str]) -> None:
+    """Fresh planner statistics for freshly loaded tables, as one should after pg_restore: without them the
+    verification queries are planned for empty tables (nested loops over hundreds of thousands of rows)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{t}"' for t in tables))
+    else:
+        conn.exec_driver_sql("ANALYZE")

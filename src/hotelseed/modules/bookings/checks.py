@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
-from collections import defaultdict
 
 import numpy as np
 import sqlalchemy as sa
 
-from hotelseed.core.checks import Check, cents, epoch, epoch_day, fetch
+from hotelseed.core.checks import Check, arrays, cents, epoch, epoch_day, fetch, ints, local_day
 from hotelseed.modules.bookings.models import OTA_SOURCES, STAY_STATUS_OF
 
 M = "bookings"
@@ -48,189 +46,201 @@ def _day(v) -> int:
     return (v - dt.date(1970, 1, 1)).days
 
 
-class _Local:
-    """Local calendar days of UTC instants, per property timezone (cached per day)."""
-
-    def __init__(self, conn):
-        self.tz = {pid: zoneinfo.ZoneInfo(tz) for pid, tz in fetch(conn, "SELECT id, timezone FROM properties")}
-
-    def day(self, pid, ts: int) -> int:
-        local = dt.datetime.fromtimestamp(ts, self.tz[pid])
-        return (local.date() - dt.date(1970, 1, 1)).days
+def _properties(conn) -> list[tuple[int, str]]:
+    return [(int(pid), tz) for pid, tz in fetch(conn, "SELECT id, timezone FROM properties ORDER BY id")]
 
 
 def _calendar(conn, params):
-    """Status agrees with the calendar at as_of (inv. 7), in the property's own time zone."""
+    """Status agrees with the calendar at as_of (inv. 7), in the property's own time zone. Property by
+    property, vectorised: memory holds one property's bookings."""
     as_of = params["as_of"]
-    loc = _Local(conn)
-    rows = fetch(conn, "SELECT id, property_id, status, source, check_in, check_out, created_at, hold_expires_at, "
-                       "checked_in_at, checked_out_at FROM bookings")
-    bad = []
-    for bid, pid, st, src, ci, co, created, hold_exp, cin, cout in rows:
-        ci, co = _day(ci), _day(co)
-        created, hold_exp, cin, cout = map(_epoch, (created, hold_exp, cin, cout))
-        today = loc.day(pid, as_of)
-        booked_day = loc.day(pid, created)
-        ok = created <= as_of and booked_day <= ci
-        if src == "WALK_IN":
-            ok &= booked_day == ci
-        if st == "HOLD":
-            ok &= hold_exp is not None and hold_exp > as_of
-        elif st in ("PENDING", "CONFIRMED"):
-            ok &= ci >= today
-        elif st == "CHECKED_IN":
-            ok &= ci <= today <= co and cin is not None and cin <= as_of
-        elif st in ("CHECKED_OUT", "COMPLETED"):
-            ok &= cout is not None and cout <= as_of
-        elif st == "NO_SHOW":
-            ok &= ci < today
-        if not ok:
-            bad.append(bid)
-    return len(rows), bad
+    d = conn.dialect.name
+    checked, bad = 0, []
+    for pid, tz in _properties(conn):
+        bid, st, src, ci, co, created, hold_exp, cin, cout = arrays(conn, (
+            f"SELECT id, status, source, {epoch_day(d, 'check_in')}, {epoch_day(d, 'check_out')}, "
+            f"{epoch(d, 'created_at')}, {epoch(d, 'hold_expires_at')}, {epoch(d, 'checked_in_at')}, "
+            f"{epoch(d, 'checked_out_at')} FROM bookings WHERE property_id = :p"), {"p": pid})
+        if not len(bid):
+            continue
+        checked += len(bid)
+        st = st.astype(str)
+        ci, co, created = ints(ci), ints(co), ints(created)
+        hold_exp, cin, cout = ints(hold_exp, -1), ints(cin, -1), ints(cout, -1)
+        today = int(local_day(tz, np.array([as_of]))[0])
+        booked_day = local_day(tz, created)
+        ok = (created <= as_of) & (booked_day <= ci)
+        ok &= (src.astype(str) != "WALK_IN") | (booked_day == ci)
+        ok &= (st != "HOLD") | (hold_exp > as_of)
+        ok &= ~np.isin(st, ["PENDING", "CONFIRMED"]) | (ci >= today)
+        ok &= (st != "CHECKED_IN") | ((ci <= today) & (today <= co) & (cin >= 0) & (cin <= as_of))
+        ok &= ~np.isin(st, ["CHECKED_OUT", "COMPLETED"]) | ((cout >= 0) & (cout <= as_of))
+        ok &= (st != "NO_SHOW") | (ci < today)
+        bad += [int(b) for b in bid[~ok]]
+    return checked, bad
 
 
 def _assignment_times(conn, params):
     """checked_in_at falls on the check-in date, checked_out_at on the check-out date, local time (inv. 8)."""
-    loc = _Local(conn)
-    rows = fetch(conn, "SELECT b.id, b.property_id, b.check_in, b.check_out, b.checked_in_at, b.checked_out_at "
-                       "FROM bookings b WHERE b.checked_in_at IS NOT NULL")
-    bad = []
-    for bid, pid, ci, co, cin, cout in rows:
-        if loc.day(pid, _epoch(cin)) != _day(ci) or (cout is not None and loc.day(pid, _epoch(cout)) != _day(co)):
-            bad.append(bid)
-    return len(rows), bad
+    d = conn.dialect.name
+    checked, bad = 0, []
+    for pid, tz in _properties(conn):
+        bid, ci, co, cin, cout = arrays(conn, (
+            f"SELECT id, {epoch_day(d, 'check_in')}, {epoch_day(d, 'check_out')}, {epoch(d, 'checked_in_at')}, "
+            f"{epoch(d, 'checked_out_at')} FROM bookings WHERE property_id = :p AND checked_in_at IS NOT NULL"), {"p": pid})
+        if not len(bid):
+            continue
+        checked += len(bid)
+        cout = ints(cout, -1)
+        out = cout >= 0
+        wrong = local_day(tz, ints(cin)) != ints(ci)
+        wrong |= out & (local_day(tz, np.where(out, cout, 0)) != ints(co))
+        bad += [int(b) for b in bid[wrong]]
+    return checked, bad
+
+
+def _nights_sql(d: str) -> str:
+    """Every night of every stay: (booking_id, amount in cents, date text), from the nightly_rates JSON."""
+    if d == "postgresql":
+        return ("SELECT s.booking_id, CAST(ROUND(CAST(r->>'amount' AS NUMERIC) * 100) AS BIGINT) AS amt, "
+                "r->>'date' AS night FROM stays s CROSS JOIN LATERAL jsonb_array_elements(s.nightly_rates) r")
+    return ("SELECT s.booking_id, CAST(ROUND(CAST(json_extract(r.value, '$.amount') AS REAL) * 100) AS INTEGER) AS amt, "
+            "json_extract(r.value, '$.date') AS night FROM stays s, json_each(s.nightly_rates) r")
+
+
+def _tax_sql(profile, amount: str, night: str) -> str:
+    """SQL for one night's tax in cents under the profile's slab tables, rounded half to even as the generator
+    (NumPy) rounds: integer arithmetic, pct in hundredths of a percent."""
+    cases = []
+    for table in sorted(profile.tax_slabs, key=lambda t: t["effective_from"], reverse=True):
+        slab_cases = []
+        for slab in table["slabs"]:
+            pct = int(round(float(slab["pct"]) * 100))
+            cond = "1 = 1" if slab.get("up_to") is None else f"{amount} <= {int(round(float(slab['up_to']) * 100))}"
+            slab_cases.append(f"WHEN {cond} THEN {pct}")
+        cases.append(f"WHEN {night} >= '{table['effective_from']}' THEN (CASE {' '.join(slab_cases)} END)")
+    pct = f"(CASE {' '.join(cases)} ELSE 0 END)"
+    v = f"({amount} * {pct})"
+    q, r = f"({v} / 10000)", f"({v} % 10000)"
+    return f"({q} + CASE WHEN 2 * {r} > 10000 OR (2 * {r} = 10000 AND {q} % 2 = 1) THEN 1 ELSE 0 END)"
 
 
 def _money_by_policy(conn, params):
-    """A cancelled booking keeps what its policy says: 0 before free_until_hours, else pct of first night or
-    total (inv. 9); the stays' nightly rates add up to the net amount; tax is the profile's per-night slab."""
-    loc_tz = {pid: (zoneinfo.ZoneInfo(tz), cit) for pid, tz, cit in fetch(conn, "SELECT id, timezone, check_in_time FROM properties")}
-    pol = {r[0]: r[1:] for r in fetch(conn, "SELECT id, free_until_hours, penalty_pct, penalty_basis FROM cancellation_policies")}
-    stays = defaultdict(list)
-    for bid, rates in fetch(conn, "SELECT booking_id, nightly_rates FROM stays ORDER BY id"):
-        stays[bid].append(json.loads(rates) if isinstance(rates, str) else rates)
+    """The stays' nightly rates add up to the net amount, tax is the profile's per-night slab (both in SQL), and a
+    cancelled booking keeps what its policy says: 0 before free_until_hours, else pct of the first night or of
+    the total (inv. 9; Python, for cancelled bookings only, property by property)."""
+    d = conn.dialect.name
     profile = params.get("_profile")
-    released = {r[0] for r in fetch(conn, "SELECT booking_id FROM hold_logs WHERE status = 'RELEASED'")}
-    rows = fetch(conn, f"SELECT id, property_id, status, check_in, cancelled_at, cancellation_policy_id, "
-                       f"{cents('net_amount')}, {cents('tax_amount')}, {cents('total_price')}, "
-                       f"{cents('coalesce(cancellation_fee, 0)')}, rooms, created_at FROM bookings")
-    bad = []
-    for bid, pid, st, ci, cancelled_at, pol_id, net, tax, total, fee, rooms, created in rows:
-        per_stay = stays.get(bid, [])
-        nightly = [int(round(float(n["amount"]) * 100)) for n in per_stay[0]] if per_stay else []
-        if len(per_stay) != rooms or sum(sum(int(round(float(n["amount"]) * 100)) for n in s) for s in per_stay) != net:
-            bad.append(f"net:{bid}")
-            continue
-        if profile is not None:
-            slabs = profile.tax_slabs
-            want = 0
-            for k, amount in enumerate(nightly):
-                day = dt.date.fromisoformat(per_stay[0][k]["date"])
-                table = [t for t in slabs if dt.date.fromisoformat(t["effective_from"]) <= day][-1]
-                pct = next(s["pct"] for s in table["slabs"] if s.get("up_to") is None or amount <= s["up_to"] * 100)
-                want += int(round(amount * pct / 100))
-            if want * rooms != tax:
-                bad.append(f"tax:{bid}")
-                continue
-        if st == "CANCELLED" and pol_id is not None:
+    tax = _tax_sql(profile, "n.amt", "n.night") if profile is not None else "0"
+    bad = [f"net:{r[0]}" if r[1] else f"tax:{r[0]}" for r in fetch(conn, (
+        f"SELECT b.id, coalesce(x.net, -1) <> {cents('b.net_amount')} FROM bookings b LEFT JOIN "
+        f"(SELECT n.booking_id, SUM(n.amt) AS net, SUM({tax}) AS tax FROM ({_nights_sql(d)}) n GROUP BY n.booking_id) x "
+        f"ON x.booking_id = b.id WHERE coalesce(x.net, -1) <> {cents('b.net_amount')}"
+        + (f" OR x.tax <> {cents('b.tax_amount')}" if profile is not None else "")))]
+    pol = {r[0]: r[1:] for r in fetch(conn, "SELECT id, free_until_hours, penalty_pct, penalty_basis FROM cancellation_policies")}
+    first = ("(s.nightly_rates->0->>'amount')" if d == "postgresql" else "json_extract(s.nightly_rates, '$[0].amount')")
+    first_day = ("(s.nightly_rates->0->>'date')" if d == "postgresql" else "json_extract(s.nightly_rates, '$[0].date')")
+    for pid, tz_name in _properties(conn):
+        rows = fetch(conn, (
+            f"SELECT b.id, b.check_in, {epoch(d, 'b.cancelled_at')}, b.cancellation_policy_id, {cents('b.total_price')}, "
+            f"{cents('coalesce(b.cancellation_fee, 0)')}, b.rooms, p.check_in_time, h.booking_id IS NOT NULL, f.amount, f.night "
+            "FROM bookings b JOIN properties p ON p.id = b.property_id "
+            "LEFT JOIN (SELECT DISTINCT booking_id FROM hold_logs WHERE property_id = :p AND status = 'RELEASED') h "
+            "ON h.booking_id = b.id "
+            f"LEFT JOIN (SELECT booking_id, {first} AS amount, {first_day} AS night, "
+            "ROW_NUMBER() OVER (PARTITION BY booking_id ORDER BY id) AS rn FROM stays s WHERE property_id = :p) f "
+            "ON f.booking_id = b.id AND f.rn = 1 WHERE b.property_id = :p "
+            "AND b.status = 'CANCELLED' AND b.cancellation_policy_id IS NOT NULL"), {"p": pid})
+        tz = zoneinfo.ZoneInfo(tz_name)
+        for bid, ci, cancelled_at, pol_id, total, fee, rooms, cit, released, amount, night in rows:
             free_h, pct, basis = pol[pol_id]
-            tz, cit = loc_tz[pid]
             h, m = map(int, cit.split(":"))
             ci_moment = dt.datetime.combine(dt.date.fromisoformat(str(ci)[:10]), dt.time(h, m), tz).timestamp()
-            hours_before = (ci_moment - _epoch(cancelled_at)) / 3600
-            first = (nightly[0] + _first_tax(profile, per_stay[0], nightly)) * rooms if nightly else 0
-            if bid in released or (free_h is not None and hours_before >= free_h):
+            hours_before = (ci_moment - int(cancelled_at)) / 3600
+            nightly = int(round(float(amount) * 100)) if amount is not None else 0
+            first_night = (nightly + _first_tax(profile, night, nightly)) * rooms if amount is not None else 0
+            if released or (free_h is not None and hours_before >= free_h):
                 expected = 0  # abandoned while on hold, or cancelled in the free window
             elif profile is None and basis == "FIRST_NIGHT":
                 expected = fee  # the first night's tax needs the profile's slabs
             else:
-                expected = min((first if basis == "FIRST_NIGHT" else total) * pct // 100, total)
+                expected = min((first_night if basis == "FIRST_NIGHT" else total) * pct // 100, total)
             if fee != expected:
                 bad.append(f"fee:{bid}")
-    return len(rows), bad
+    return int(conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar()), bad
 
 
-def _first_tax(profile, stay, nightly) -> int:
-    if profile is None:
+def _first_tax(profile, night: str | None, nightly: int) -> int:
+    if profile is None or night is None:
         return 0
-    day = dt.date.fromisoformat(stay[0]["date"])
+    day = dt.date.fromisoformat(str(night)[:10])
     table = [t for t in profile.tax_slabs if dt.date.fromisoformat(t["effective_from"]) <= day][-1]
-    pct = next(s["pct"] for s in table["slabs"] if s.get("up_to") is None or nightly[0] <= s["up_to"] * 100)
-    return int(round(nightly[0] * pct / 100))
+    pct = next(s["pct"] for s in table["slabs"] if s.get("up_to") is None or nightly <= s["up_to"] * 100)
+    return int(round(nightly * pct / 100))
 
 
 def _inventory(conn, params):
-    """inventories.booked = live stays of the room type on the date; holds = rooms of ACTIVE holds (inv. 12)."""
-    inv = fetch(conn, f"SELECT room_type_id, {epoch_day(conn.dialect.name, 'stay_date')}, booked, holds, id FROM inventories")
-    if not inv:
-        return 0, []
-    first = min(r[1] for r in inv)
-    last = max(r[1] for r in inv) + 1
-    types = sorted({r[0] for r in inv})
-    ti = {t: i for i, t in enumerate(types)}
-    booked = np.zeros((len(types), last - first), dtype=np.int64)
-    held = np.zeros_like(booked)
+    """inventories.booked = live stays of the room type on the date; holds = rooms of ACTIVE holds (inv. 12).
+    Property by property: the counts are rebuilt with a difference array per room type, vectorised."""
     d = conn.dialect.name
-    for rt, a, z in fetch(conn, f"SELECT room_type_id, {epoch_day(d, 'check_in_date')}, {epoch_day(d, 'check_out_date')} "
-                                f"FROM stays WHERE status IN {LIVE}"):
-        if rt in ti:
-            booked[ti[rt], max(a, first) - first:min(z, last) - first] += 1
-    for rt, a, z, n in fetch(conn, f"SELECT room_type_id, {epoch_day(d, 'check_in')}, {epoch_day(d, 'check_out')}, rooms "
-                                   f"FROM hold_logs WHERE status = 'ACTIVE'"):
-        if rt in ti:
-            held[ti[rt], max(a, first) - first:min(z, last) - first] += n
-    bad = [r[4] for r in inv if booked[ti[r[0]], r[1] - first] != r[2] or held[ti[r[0]], r[1] - first] != r[3]]
+    checked, bad = 0, []
+    for pid, _tz in _properties(conn):
+        inv_id, rt, day, booked, holds = (ints(a) for a in arrays(conn, (
+            f"SELECT id, room_type_id, {epoch_day(d, 'stay_date')}, booked, holds FROM inventories "
+            "WHERE property_id = :p"), {"p": pid}))
+        if not len(inv_id):
+            continue
+        checked += len(inv_id)
+        first, last = int(day.min()), int(day.max()) + 1
+        types = np.unique(rt)
+
+        def count(sql: str) -> np.ndarray:
+            t, a, z, n = (ints(x) for x in arrays(conn, sql, {"p": pid}))
+            grid = np.zeros((len(types), last - first + 1), dtype=np.int64)
+            keep = np.isin(t, types)
+            row = np.searchsorted(types, t[keep])
+            a, z, n = np.clip(a[keep], first, last) - first, np.clip(z[keep], first, last) - first, n[keep]
+            np.add.at(grid, (row, a), n)
+            np.add.at(grid, (row, z), -n)
+            return np.cumsum(grid, axis=1)
+
+        want_booked = count(f"SELECT room_type_id, {epoch_day(d, 'check_in_date')}, {epoch_day(d, 'check_out_date')}, 1 "
+                            f"FROM stays WHERE property_id = :p AND status IN {LIVE}")
+        want_held = count(f"SELECT room_type_id, {epoch_day(d, 'check_in')}, {epoch_day(d, 'check_out')}, rooms "
+                          "FROM hold_logs WHERE property_id = :p AND status = 'ACTIVE'")
+        row, col = np.searchsorted(types, rt), day - first
+        wrong = (want_booked[row, col] != booked) | (want_held[row, col] != holds)
+        bad += [int(i) for i in inv_id[wrong]]
     stays_outside = conn.execute(sa.text(
         f"SELECT count(*) FROM stays s WHERE s.status IN {LIVE} AND NOT EXISTS (SELECT 1 FROM inventories i WHERE "
         f"i.room_type_id = s.room_type_id AND i.stay_date = s.check_in_date)")).scalar()
     if stays_outside:
         bad.append(f"stays-without-inventory:{stays_outside}")
-    return len(inv), bad
+    return checked, bad
 
 
-def _audit_chain(conn, params):
-    """CREATE at created_at; each from_status = the previous to_status; the last = current status (inv. 10)."""
-    d = conn.dialect.name
-    rows = fetch(conn, f"SELECT l.booking_id, l.action, l.from_status, l.to_status, {epoch(d, 'l.created_at')}, "
-                       f"{epoch(d, 'b.created_at')}, b.status FROM booking_audit_logs l JOIN bookings b ON b.id = l.booking_id "
-                       f"ORDER BY l.booking_id, l.created_at, l.id")
-    bad, prev_b, prev_to, prev_at = set(), None, None, None
-    seen = set()
-    last_to = {}
-    for bid, action, frm, to, at, created, status in rows:
-        if bid != prev_b:
-            seen.add(bid)
-            if action != "CREATE" or frm is not None or at != created:
-                bad.add(bid)
-        elif frm != prev_to or at < prev_at:
-            bad.add(bid)
-        last_to[bid] = (to, status)
-        prev_b, prev_to, prev_at = bid, to, at
-    bad |= {b for b, (to, st) in last_to.items() if to != st}
-    total = conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar()
-    missing = [r[0] for r in fetch(conn, "SELECT id FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM booking_audit_logs l WHERE l.booking_id = b.id)")]
-    return total, sorted(bad) + missing
+# CREATE at created_at; each from_status = the previous to_status; the last to_status = the booking's status.
+AUDIT_CHAIN = (
+    "SELECT x.booking_id FROM (SELECT l.booking_id, CAST(l.action AS VARCHAR(16)) AS action, "
+    "CAST(l.from_status AS VARCHAR(16)) AS frm, CAST(l.to_status AS VARCHAR(16)) AS tos, l.created_at, "
+    "LAG(CAST(l.to_status AS VARCHAR(16))) OVER w AS prev_to, ROW_NUMBER() OVER w AS rn, LEAD(l.id) OVER w AS next_id "
+    "FROM booking_audit_logs l WINDOW w AS (PARTITION BY l.booking_id ORDER BY l.created_at, l.id)) x "
+    "JOIN bookings b ON b.id = x.booking_id WHERE "
+    "(x.rn = 1 AND (x.action <> 'CREATE' OR x.frm IS NOT NULL OR x.created_at <> b.created_at)) "
+    "OR (x.rn > 1 AND (x.frm IS NULL OR x.prev_to IS NULL OR x.frm <> x.prev_to)) "
+    "OR (x.next_id IS NULL AND x.tos <> CAST(b.status AS VARCHAR(16))) "
+    "UNION SELECT b.id FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM booking_audit_logs l WHERE l.booking_id = b.id)")
 
-
-def _holds(conn, params):
-    """WEB_DIRECT bookings: a hold at created_at with the 15-min TTL, an outcome matching the booking, and a
-    HOLD lock per night followed by BOOKED or RELEASE for the same nights (inv. 11)."""
-    d = conn.dialect.name
-    rows = fetch(conn, f"SELECT b.id, b.status, h.status, {epoch(d, 'h.created_at')}, {epoch(d, 'b.created_at')}, "
-                       f"{epoch(d, 'h.expires_at')}, b.nights, b.rooms, h.hold_token, b.confirmed_at IS NOT NULL "
-                       f"FROM bookings b LEFT JOIN hold_logs h ON h.booking_id = b.id WHERE b.source = 'WEB_DIRECT'")
-    locks = defaultdict(lambda: defaultdict(int))
-    for token, typ, change in fetch(conn, "SELECT hold_token, type, change FROM inventory_locks"):
-        locks[token][typ] += 1
-    bad = []
-    for bid, bst, hst, h_at, b_at, exp, nights, rooms, token, confirmed in rows:
-        want = {"HOLD": "ACTIVE", "FAILED": "EXPIRED"}.get(bst, "CONFIRMED" if confirmed else "RELEASED")
-        lk = locks.get(token, {})
-        follow = lk.get("BOOKED", 0) + lk.get("RELEASE", 0)
-        if hst is None or h_at != b_at or exp - h_at != 900 or hst != want or lk.get("HOLD", 0) != nights or \
-                follow != (0 if hst == "ACTIVE" else nights):
-            bad.append(bid)
-    return len(rows), bad
+# Web bookings: a hold at created_at with the 15-minute TTL, the outcome matching the booking, and a HOLD lock per
+# night followed by BOOKED or RELEASE for the same nights (inv. 11).
+WEB_HOLDS = (
+    "SELECT b.id FROM bookings b LEFT JOIN hold_logs h ON h.booking_id = b.id LEFT JOIN (SELECT hold_token, "
+    "SUM(CASE WHEN type = 'HOLD' THEN 1 ELSE 0 END) AS held, "
+    "SUM(CASE WHEN type IN ('BOOKED','RELEASE') THEN 1 ELSE 0 END) AS follow FROM inventory_locks GROUP BY hold_token) k "
+    "ON k.hold_token = h.hold_token WHERE b.source = 'WEB_DIRECT' AND (h.id IS NULL OR h.created_at <> b.created_at "
+    "OR {expiry} <> 900 OR CAST(h.status AS VARCHAR(16)) <> CASE CAST(b.status AS VARCHAR(16)) WHEN 'HOLD' THEN 'ACTIVE' "
+    "WHEN 'FAILED' THEN 'EXPIRED' ELSE CASE WHEN b.confirmed_at IS NOT NULL THEN 'CONFIRMED' ELSE 'RELEASED' END END "
+    "OR coalesce(k.held, 0) <> b.nights OR coalesce(k.follow, 0) <> CASE WHEN h.status = 'ACTIVE' THEN 0 ELSE b.nights END)")
 
 
 CHECKS = [
@@ -317,7 +327,7 @@ CHECKS = [
     Check("money.policy_rates_tax", "§4.2 inv. 9", M,
           "net = Σ stays' nightly rates; tax per night slab; cancellation fee as the policy says", fn=_money_by_policy),
     Check("audit.chain", "§4.2 inv. 10", M, "CREATE at created_at, transitions chain, last to_status = status",
-          fn=_audit_chain),
+          "SELECT count(*) FROM bookings", AUDIT_CHAIN),
     Check("audit.desk_actions_by_staff", "§4.2 inv. 10", M,
           "CHECK_IN/CHECK_OUT/NO_SHOW/ASSIGN_ROOM are performed by a front-desk user or manager of the property",
           "SELECT count(*) FROM booking_audit_logs WHERE action IN ('CHECK_IN','CHECK_OUT','NO_SHOW','ASSIGN_ROOM')",
@@ -325,7 +335,9 @@ CHECKS = [
           "WHERE l.action IN ('CHECK_IN','CHECK_OUT','NO_SHOW','ASSIGN_ROOM') AND NOT EXISTS (SELECT 1 FROM user_roles r "
           "WHERE r.user_id = l.performed_by AND r.role_key IN ('STAFF_FRONTDESK','MANAGER') AND r.property_id = b.property_id)"),
     Check("holds.web_bookings", "§4.2 inv. 11", M,
-          "every web booking has a 15-minute hold with the matching outcome and its locks per night", fn=_holds),
+          "every web booking has a 15-minute hold with the matching outcome and its locks per night",
+          "SELECT count(*) FROM bookings WHERE source = 'WEB_DIRECT'",
+          lambda d: WEB_HOLDS.format(expiry=f"{epoch(d, 'h.expires_at')} - {epoch(d, 'h.created_at')}")),
     Check("inventory.counters", "§4.2 inv. 12", M,
           "booked = live stays per type and date; holds = rooms of active holds", fn=_inventory),
     Check("inventory.overbooking", "§4.2 inv. 12; §4.1 inv. 2", M,
