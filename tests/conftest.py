@@ -122,5 +122,6 @@ def schema_objects(conn) -> list:
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE connamespace = 'public'::regnamespace UNION ALL "
             "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all())
+    # sqlite_stat1 holds planner statistics (ANALYZE after the load), not schema.
     return sorted(conn.execute(sa.text("SELECT type, name, tbl_name, sql FROM sqlite_master "
-                                       "WHERE type IN ('index', 'trigger', 'table')")).all())
+                                       "WHERE type IN ('index', 'trigger', 'table') AND name NOT LIKE 'sqlite_stat%'")).all())

@@ -73,8 +73,11 @@ def cleanup(conn: Connection, keep_staff: bool = True) -> CleanupResult:
     else:
         for table in order:
             deleted[table] = conn.execute(sa.text(f'DELETE FROM "{table}"')).rowcount
-    # Step 5: users with only GUEST or MEMBER roles (or none); their roles cascade.
+    # Step 5: users with only GUEST or MEMBER roles (or none), and their roles.
     deleted["users (guests and members)"] = conn.execute(sa.text(f"DELETE FROM users WHERE id IN ({GUEST_USERS_SQL})")).rowcount
     if not keep_staff:
         deleted["users (seeded staff)"] = conn.execute(sa.text(f"DELETE FROM users WHERE id IN ({SEEDED_STAFF_SQL})")).rowcount
+    # Their roles go by ON DELETE CASCADE; swept here too, so cleanup is right while foreign keys are set aside
+    # (hotelseed shard abandon).
+    conn.execute(sa.text("DELETE FROM user_roles WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = user_roles.user_id)"))
     return CleanupResult(deleted)

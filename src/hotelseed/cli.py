@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -103,20 +104,49 @@ def _print_summary(summary: dict, result=None) -> None:
         out.print(f"[bold]{title}[/bold]: " + ", ".join(f"{k} {v:,} ({100 * v / total:.1f}%)" for k, v in summary[key].items()))
 
 
+# Options that say what to generate, shared by master-complete and export.
+ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="Profile TOML describing the hotel group (a path or a shipped name).")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed and as-of give the same data.")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="The 'now' of the data: YYYY-MM-DD (12:00 UTC) or ISO date-time. Default: today.")]
+MembersOpt = Annotated[Optional[int], typer.Option("--members", min=0, help="Loyalty members (default: the profile's 40 a property).")]
+HistoryOpt = Annotated[Optional[int], typer.Option("--history-months", min=1, max=240, help="Months of history before as-of (default 36).")]
+FutureOpt = Annotated[Optional[int], typer.Option("--future-months", min=0, max=36, help="Months of future arrivals after as-of (default 6).")]
+YearsOpt = Annotated[Optional[int], typer.Option("--years", min=1, max=20, help="Years of history (= --history-months 12×N).")]
+PropertiesOpt = Annotated[Optional[int], typer.Option("--properties", min=1, help="Properties: the profile's repeated up to N (default: the profile's).")]
+RoomsOpt = Annotated[Optional[int], typer.Option("--rooms-per-property", min=1, help="Scale each property's room types to about N rooms.")]
+ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="Size preset: small (the profile), medium (10 properties), large (30), xlarge (100). Explicit flags win.")]
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", min=0, help="Generator processes beside the writer (default 1; 0 = in the writing process).")]
+
+
+def _options(seed, as_of, profile, members, history_months, future_months, years, properties, rooms_per_property,
+             scale, keep_staff=False) -> Options:
+    """Options from the flags, every input checked before anything is touched."""
+    from hotelseed.plan import make_plan
+    from hotelseed.profile import load_profile
+
+    if years is not None and history_months is not None:
+        raise UsageError("give --years or --history-months, not both")
+    sizes = scale_options(scale, members=members, properties=properties, rooms_per_property=rooms_per_property,
+                          history_months=12 * years if years else history_months, future_months=future_months)
+    opts = Options(seed=seed, as_of=parse_as_of(as_of), keep_staff=keep_staff, profile=profile, **sizes)
+    make_plan(opts, load_profile(profile))
+    return opts
+
+
 @app.command("master-complete")
 def master_complete_cmd(
     database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Profile TOML describing the hotel group."),
-    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, help="Random seed: the same seed and as-of give the same data."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="The 'now' of the data: YYYY-MM-DD (12:00 UTC) or ISO date-time. Default: today."),
-    members: Optional[int] = typer.Option(None, "--members", min=0, help="Loyalty members (default: the profile's 40 a property)."),
-    history_months: Optional[int] = typer.Option(None, "--history-months", min=1, max=240, help="Months of history before as-of (default 36)."),
-    future_months: Optional[int] = typer.Option(None, "--future-months", min=0, max=36, help="Months of future arrivals after as-of (default 6)."),
-    years: Optional[int] = typer.Option(None, "--years", min=1, max=20, help="Years of history (= --history-months 12×N)."),
-    properties: Optional[int] = typer.Option(None, "--properties", min=1, help="Properties: the profile's repeated up to N (default: the profile's)."),
-    rooms_per_property: Optional[int] = typer.Option(None, "--rooms-per-property", min=1, help="Scale each property's room types to about N rooms."),
-    scale: Optional[str] = typer.Option(None, "--scale", help="Size preset: small (the profile), medium (10 properties), large (30), xlarge (100). Explicit flags win."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="Generator processes beside the loader (default 1; 0 = in the loading process)."),
+    profile: ProfileOpt = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    as_of: AsOfOpt = None,
+    members: MembersOpt = None,
+    history_months: HistoryOpt = None,
+    future_months: FutureOpt = None,
+    years: YearsOpt = None,
+    properties: PropertiesOpt = None,
+    rooms_per_property: RoomsOpt = None,
+    scale: ScaleOpt = None,
+    workers: WorkersOpt = None,
     keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials; only top up quotas."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
@@ -130,15 +160,8 @@ def master_complete_cmd(
     from hotelseed.seed import master_complete
     from hotelseed.summary import summarize
 
-    from hotelseed.plan import make_plan
-    from hotelseed.profile import load_profile
-
-    if years is not None and history_months is not None:
-        raise UsageError("give --years or --history-months, not both")
-    sizes = scale_options(scale, members=members, properties=properties, rooms_per_property=rooms_per_property,
-                          history_months=12 * years if years else history_months, future_months=future_months)
-    opts = Options(seed=seed, as_of=parse_as_of(as_of), keep_staff=keep_staff, profile=profile, **sizes)
-    make_plan(opts, load_profile(profile))  # every input is checked before the database is touched
+    opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
+                    rooms_per_property, scale, keep_staff)
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
 
@@ -311,6 +334,157 @@ def realism(
         out.print(f"[bold]overall: {report.overall:.3f}[/bold]  (reference: {load_reference()['source'][:120]}…)")
     if fail_under is not None and report.overall < fail_under:
         raise VerificationFailed(f"realism score {report.overall:.3f} is below --fail-under {fail_under}", None)
+
+
+@app.command()
+def export(
+    out_dir: Path = typer.Option(..., "--out", help="Directory to write: OUT/<table>/part-<i>-of-<n>.<format>."),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or csv."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Write only part i of n (0-based), e.g. 0/4: a disjoint, deterministic part."),
+    profile: ProfileOpt = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    as_of: AsOfOpt = None,
+    members: MembersOpt = None,
+    history_months: HistoryOpt = None,
+    future_months: FutureOpt = None,
+    years: YearsOpt = None,
+    properties: PropertiesOpt = None,
+    rooms_per_property: RoomsOpt = None,
+    scale: ScaleOpt = None,
+    workers: WorkersOpt = None,
+    as_json: bool = typer.Option(False, "--json", help="Print rows per table as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
+):
+    """Write the dataset as Parquet or CSV files, one dataset per table, without any database (for DuckDB, Spark
+    or a warehouse). The same options give the same rows as master-complete."""
+    from hotelseed.core.partition import Shard
+    from hotelseed.export import export as do_export
+    from hotelseed.seed import default_workers
+
+    if fmt not in ("parquet", "csv"):
+        raise UsageError(f"--format {fmt!r} must be parquet or csv")
+    part = Shard.parse(shard)
+    opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
+                    rooms_per_property, scale)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} exists and is not a directory")
+    clash = list(out_dir.glob(f"*/part-{part.index}-of-{part.count}.{fmt}")) if out_dir.is_dir() else []
+    if clash:
+        raise UsageError(f"--out {out_dir} already holds this part ({clash[0]}); remove it or choose another directory")
+
+    def progress(step, rows, secs):
+        if not (quiet or as_json):
+            err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
+
+    rows = do_export(opts, out_dir, fmt, part, default_workers() if workers is None else workers, progress)
+    if as_json:
+        print(json.dumps({"out": str(out_dir), "format": fmt, "shard": str(part), "rows": rows}, indent=2))
+    elif not quiet:
+        out.print(f"[green]OK[/green]: {sum(rows.values()):,} rows in {len(rows)} tables written to {out_dir} "
+                  f"(shard {part}, {fmt})")
+
+
+shard_app = typer.Typer(no_args_is_help=True, help=(
+    "Load one dataset from several machines (PostgreSQL): prepare once, load i/n on each machine, finish once."))
+app.add_typer(shard_app, name="shard")
+
+
+def _step_printer(quiet: bool):
+    def progress(step, rows, secs):
+        if not quiet and step != "ready":
+            err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
+    return progress
+
+
+@shard_app.command("prepare")
+def shard_prepare(
+    shards: int = typer.Option(..., "--shards", min=1, help="How many shards will load the data."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    profile: ProfileOpt = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    as_of: AsOfOpt = None,
+    members: MembersOpt = None,
+    history_months: HistoryOpt = None,
+    future_months: FutureOpt = None,
+    years: YearsOpt = None,
+    properties: PropertiesOpt = None,
+    rooms_per_property: RoomsOpt = None,
+    scale: ScaleOpt = None,
+    keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    yes: Yes = False,
+    allow_remote: AllowRemote = False,
+    override_environment_check: OverrideEnvironment = False,
+):
+    """Wipe the module data, create the catalogue and staff, record the options every shard will use, and set the
+    indexes and constraints aside for the load."""
+    from hotelseed import shards as sh
+
+    opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
+                    rooms_per_property, scale, keep_staff)
+    consent = _consent(yes, allow_remote, override_environment_check)
+    engine, url = _engine(database_url, consent)
+    run_id = sh.prepare(engine, opts, shards, consent, _step_printer(quiet))
+    if not quiet:
+        out.print(f"[green]OK[/green]: run {run_id} prepared for {shards} shards on {redact(url)}; now run "
+                  f"`hotelseed shard load i/{shards}` for each i, then `hotelseed shard finish`.")
+
+
+@shard_app.command("load")
+def shard_load(
+    shard: str = typer.Argument(..., help="i/n: this machine's part (0-based)."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    workers: WorkersOpt = None,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    allow_remote: AllowRemote = False,
+    override_environment_check: OverrideEnvironment = False,
+):
+    """Generate shard i of n with the prepared run's options and load it (one transaction)."""
+    from hotelseed import shards as sh
+    from hotelseed.core.partition import Shard
+
+    part = Shard.parse(shard)
+    consent = _consent(False, allow_remote, override_environment_check)
+    engine, _ = _engine(database_url, consent)
+    written = sh.load(engine, part, workers, consent, _step_printer(quiet))
+    if not quiet:
+        out.print(f"[green]OK[/green]: shard {part} loaded, {sum(written.values()):,} rows.")
+
+
+@shard_app.command("finish")
+def shard_finish(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
+    allow_remote: AllowRemote = False,
+    override_environment_check: OverrideEnvironment = False,
+):
+    """Rebuild and validate the indexes and constraints, then verify every invariant; COMMIT only if all hold."""
+    from hotelseed import shards as sh
+
+    consent = _consent(False, allow_remote, override_environment_check)
+    engine, _ = _engine(database_url, consent)
+    report = sh.finish(engine, consent, _step_printer(quiet or as_json))
+    if as_json:
+        print(json.dumps({"ok": report.ok, "checks": report.as_json()}, indent=2))
+    elif not quiet:
+        _print_report(report)
+        out.print(f"[green]OK[/green]: all shards loaded, {len(report.outcomes)} checks, 0 violations.")
+
+
+@shard_app.command("abandon")
+def shard_abandon(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    allow_remote: AllowRemote = False,
+    override_environment_check: OverrideEnvironment = False,
+):
+    """Give up a sharded load: delete what was loaded and put the indexes and constraints back."""
+    from hotelseed import shards as sh
+
+    consent = _consent(False, allow_remote, override_environment_check)
+    engine, _ = _engine(database_url, consent)
+    sh.abandon(engine, consent)
+    out.print("sharded load abandoned; the module data is empty and the schema is whole again.")
 
 
 @app.command()

@@ -16,9 +16,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hotelseed.core.schema import BOOKKEEPING_TABLES
 from hotelseed.models import metadata
 
-SKIP_TABLES = {"seed_runs", "hotelseed_environment"}
+SKIP_TABLES = BOOKKEEPING_TABLES
 SKIP_COLUMNS = {"seed_run_id"}
 
 
@@ -49,23 +50,30 @@ def _normaliser(col: sa.Column):
     return lambda v: v
 
 
+def digest_rows(table: sa.Table, rows) -> str:
+    """The digest of one table's rows, given as sequences in the order of the table's columns (any engine, or
+    a file: values are normalised by column type)."""
+    cols = [c for c in table.columns if c.name not in SKIP_COLUMNS]
+    keep = [i for i, c in enumerate(table.columns) if c.name not in SKIP_COLUMNS]
+    pk = [i for i, c in enumerate(cols) if c.primary_key]
+    norms = [_normaliser(c) for c in cols]
+    # Sorted here, not by ORDER BY: text and enum keys collate differently on the two engines.
+    normal = sorted(([None if row[k] is None else f(row[k]) for k, f in zip(keep, norms)] for row in rows),
+                    key=lambda r: [r[i] for i in pk])
+    h = hashlib.sha256()
+    for row in normal:
+        h.update(json.dumps(row, sort_keys=True, default=str).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
 def table_digests(conn: Connection) -> dict[str, str]:
     out = {}
     for table in metadata.sorted_tables:
         if table.name in SKIP_TABLES:
             continue
-        cols = [c for c in table.columns if c.name not in SKIP_COLUMNS]
-        pk = [i for i, c in enumerate(cols) if c.primary_key]
-        sql = f'SELECT {", ".join(chr(34) + c.name + chr(34) for c in cols)} FROM "{table.name}"'
-        # Sorted here, not by ORDER BY: text and enum keys collate differently on the two engines.
-        norms = [_normaliser(c) for c in cols]
-        rows = sorted(([None if v is None else f(v) for v, f in zip(row, norms)] for row in conn.execute(sa.text(sql))),
-                      key=lambda r: [r[i] for i in pk])
-        h = hashlib.sha256()
-        for row in rows:
-            h.update(json.dumps(row, sort_keys=True, default=str).encode())
-            h.update(b"\n")
-        out[table.name] = h.hexdigest()
+        sql = f'SELECT {", ".join(chr(34) + c.name + chr(34) for c in table.columns)} FROM "{table.name}"'
+        out[table.name] = digest_rows(table, conn.execute(sa.text(sql)))
     return out
 
 

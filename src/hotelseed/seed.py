@@ -20,7 +20,7 @@ from hotelseed.core import loader
 from hotelseed.core.bulk import analyze, deferred_constraints
 from hotelseed.core.columns import Columns
 from hotelseed.core.db import Busy, guarded_transaction, lock_timeout_s
-from hotelseed.core.errors import UsageError, VerificationFailed
+from hotelseed.core.errors import DatabaseStateError, UsageError, VerificationFailed
 from hotelseed.core.failpoints import failpoint
 from hotelseed.guard import Consent, check_environment, check_target, confirm_deletion, write_stamp
 from hotelseed.models import metadata
@@ -71,7 +71,7 @@ def _existing_staff(conn: Connection) -> tuple[list[StaffMember], bool]:
     return staff, any(r[1] == "SUPERADMIN" for r in rows)
 
 
-def run_lock(conn: Connection) -> None:
+def run_lock(conn: Connection, name: str = "master-seed") -> None:
     """One seed at a time per database, and fail fast instead of hanging behind someone else's lock.
 
     PostgreSQL: a transaction-scoped advisory lock (released by COMMIT/ROLLBACK or the session dying) and
@@ -81,7 +81,7 @@ def run_lock(conn: Connection) -> None:
         return
     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout_s()}s'")
     conn.exec_driver_sql("SET LOCAL statement_timeout = '30min'")
-    if not conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(hashtext('hotelseed:master-seed'))").scalar():
+    if not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock(hashtext('hotelseed:{name}'))").scalar():
         raise Busy("another hotelseed run is in progress on this database; try again when it has finished")
 
 
@@ -133,6 +133,77 @@ class TableSink:
         return rows
 
 
+@dataclass
+class OpenRun:
+    run_id: int
+    world: object
+    deleting: dict[str, int]
+    deleted: dict[str, int]
+    added: dict[str, int]
+
+
+def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Progress, dry_run: bool = False) -> OpenRun:
+    """The start every writing run shares: lock, schema, guard, stamp, the run's row, catalogue, cleanup."""
+    options, profile = plan.options, plan.profile
+    run_lock(conn)
+    require_current(conn)
+    check_environment(conn, consent)
+    check_owner(conn, profile)
+    refuse_during_shards(conn)
+    deleting = count_plan(conn, keep_staff=options.keep_staff)
+    if not dry_run:
+        confirm_deletion(url, deleting, consent)
+    say("ready", sum(deleting.values()), 0.0)  # the guard has passed; from here on we write
+    write_stamp(conn)
+    run_id = next_id(conn, "seed_runs")
+    conn.execute(metadata.tables["seed_runs"].insert().values(
+        id=run_id, seed=plan.seed, as_of=plan.as_of_datetime, profile=profile.name, options=options.as_json(),
+        tool_version=__version__))
+    t0 = time.perf_counter()
+    added = ensure_catalogue(conn, profile)
+    failpoint("after-catalogue")
+    world = read_world(conn, profile)
+    t1 = time.perf_counter()
+    say("catalogue", sum(added.values()), t1 - t0)
+    deleted = cleanup(conn, keep_staff=options.keep_staff).deleted
+    say("cleanup", sum(deleted.values()), time.perf_counter() - t1)
+    failpoint("after-cleanup")
+    return OpenRun(run_id, world, deleting, deleted, added)
+
+
+def refuse_during_shards(conn: Connection) -> None:
+    """A sharded load in progress has its indexes and constraints set aside: nothing else may write."""
+    if "hotelseed_shards" not in sa.inspect(conn).get_table_names():
+        return
+    run = conn.execute(sa.text("SELECT run_id, shard_count FROM hotelseed_shards WHERE shard_index = -1 AND "
+                               "finished_at IS NULL")).first()
+    if run is not None:
+        raise DatabaseStateError(f"a sharded load ({run[1]} shards, run {run[0]}) is in progress on this database: "
+                                 "finish it (hotelseed shard finish) or abandon it (hotelseed shard abandon)")
+
+
+def staff_for(conn: Connection, plan: Plan, world, run_id: int):
+    """Staff users to add (to each property's quota), the whole staff directory, and where members' roles start:
+    staff and members' roles are the group's rows (partition 0), numbered after those already there."""
+    existing, has_superadmin = _existing_staff(conn)
+    role_id = next_id(conn, "user_roles", below=STRIDE)
+    staff_users, staff = generate_staff(plan, world, existing, has_superadmin, run_id, role_id)
+    return staff_users, staff, role_id + len(staff_users.roles)
+
+
+def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[str, Columns] | None,
+                    properties: list[int], workers: int) -> None:
+    """Load the group's partition (when given) and these properties' partitions. The group's tables that refer
+    to bookings go last, so that foreign keys checked as rows arrive (SQLite, or live constraints) hold."""
+    late = dataset.late_group_tables()
+    if group:
+        sink.write(sink.encode({k: v for k, v in group.items() if k not in late}), label="group: staff, members")
+    for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)), properties, workers):
+        sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
+    if group:
+        sink.write(sink.encode({k: v for k, v in group.items() if k in late}), label="group: loyalty, mail")
+
+
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
                     consent: Consent = Consent(), dry_run: bool = False, verify: bool = True,
                     workers: int | None = None) -> SeedResult:
@@ -148,76 +219,51 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
     url = engine.url.render_as_string(hide_password=False)
     check_target(url, consent)
     plan = make_plan(options, load_profile(options.profile))
-    profile = plan.profile  # at the size the options ask for
     workers = default_workers() if workers is None else workers
     timings: dict[str, float] = {}
     say = progress or (lambda step, rows, secs: None)
 
-    def timed(step: str, fn, *args):
-        t0 = time.perf_counter()
-        out = fn(*args)
-        timings[step] = time.perf_counter() - t0
-        return out
-
     with guarded_transaction(engine) as conn:
-        run_lock(conn)
-        require_current(conn)
-        check_environment(conn, consent)
-        check_owner(conn, profile)
-        deleting = count_plan(conn, keep_staff=options.keep_staff)
-        if not dry_run:
-            confirm_deletion(url, deleting, consent)
-        say("ready", sum(deleting.values()), 0.0)  # the guard has passed; from here on we write
-        write_stamp(conn)
-        run_id = next_id(conn, "seed_runs")
-        conn.execute(metadata.tables["seed_runs"].insert().values(
-            id=run_id, seed=plan.seed, as_of=plan.as_of_datetime, profile=profile.name, options=options.as_json(),
-            tool_version=__version__))
-        added = timed("catalogue", ensure_catalogue, conn, profile)
-        failpoint("after-catalogue")
-        world = read_world(conn, profile)
-        deleted = timed("cleanup", lambda: cleanup(conn, keep_staff=options.keep_staff).deleted)
-        say("cleanup", sum(deleted.values()), timings["cleanup"])
-        failpoint("after-cleanup")
-        existing, has_superadmin = _existing_staff(conn)
-
         t0 = time.perf_counter()
-        # Staff and members' roles are the group's rows (partition 0): numbered after the kept staff's.
-        role_id = next_id(conn, "user_roles", below=STRIDE)
-        staff_users, staff = generate_staff(plan, world, existing, has_superadmin, run_id, role_id)
-        ctx = dataset.prepare(plan, world, staff, run_id)
-        group = dataset.group_partition(ctx, staff_users, role_id + len(staff_users.roles))
+        run = open_run(conn, plan, consent, url, say, dry_run)
+        timings["catalogue and cleanup"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        staff_users, staff, member_role_id = staff_for(conn, plan, run.world, run.run_id)
+        ctx = dataset.prepare(plan, run.world, staff, run.run_id)
+        group = dataset.group_partition(ctx, staff_users, member_role_id)
         timings["prepare"] = time.perf_counter() - t0
         say("prepare (members, loyalty)", sum(len(c) for c in group.values()), timings["prepare"])
         failpoint("after-generate")
 
         sink = TableSink(None if dry_run else conn, say)
-        late = dataset.late_group_tables()
         t0 = time.perf_counter()
         # Data first, then secondary indexes, exclusion constraints and foreign keys, as pg_restore does.
         # HOTELSEED_LIVE_CONSTRAINTS=1 loads with everything live (bench/default_run.py compares the two).
         live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
         with (contextlib.nullcontext() if live else deferred_constraints(conn, dataset.written_tables())):
-            sink.write(sink.encode(group), only=set(group) - late, label="group: staff, members")
-            for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)),
-                                               range(len(world.properties)), workers):
-                sink.write(payload, label=f"property {world.properties[pi].slug}")
-            sink.write(sink.encode({k: v for k, v in group.items() if k in late}), label="group: loyalty, mail")
+            load_partitions(conn, sink, ctx, group, list(range(len(run.world.properties))), workers)
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
-        if not dry_run:
-            analyze(conn, dataset.written_tables())
-        timings["constraints"] = time.perf_counter() - t1
         if dry_run:
             conn.rollback()
-            return SeedResult(plan, deleting, added, sink.written, timings, Report(), dry_run=True)
+            return SeedResult(plan, run.deleting, run.added, sink.written, timings, Report(), dry_run=True)
+        analyze(conn, dataset.written_tables())
+        timings["constraints"] = time.perf_counter() - t1
         say("indexes and constraints", 0, timings["constraints"])
         failpoint("after-load")
-        report = timed("verify", run_checks, conn, plan) if verify else Report()
-        say("verify", report.rows_checked, timings["verify"] if verify else 0.0)
-        if verify and not report.ok:
-            raise VerificationFailed(report.failure_line(), report)  # rolls the transaction back
+        report = verify_run(conn, plan, say, timings) if verify else Report()
         failpoint("before-commit")
         conn.commit()  # COMMIT, on its own, only after everything above succeeded
     failpoint("after-commit")
-    return SeedResult(plan, deleted, added, sink.written, timings, report)
+    return SeedResult(plan, run.deleted, run.added, sink.written, timings, report)
+
+
+def verify_run(conn: Connection, plan: Plan, say: Progress, timings: dict[str, float]) -> Report:
+    """Every check; a violation raises VerificationFailed, which rolls the transaction back."""
+    t0 = time.perf_counter()
+    report = run_checks(conn, plan)
+    timings["verify"] = time.perf_counter() - t0
+    say("verify", report.rows_checked, timings["verify"])
+    if not report.ok:
+        raise VerificationFailed(report.failure_line(), report)
+    return report

@@ -29,6 +29,13 @@ class Deferred:
     indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, CREATE INDEX …)
     constraints: list[tuple[str, str, str, str]] = field(default_factory=list)  # (table, name, kind, definition)
 
+    def as_json(self) -> dict:
+        return {"indexes": [list(i) for i in self.indexes], "constraints": [list(c) for c in self.constraints]}
+
+    @staticmethod
+    def from_json(data: dict) -> "Deferred":
+        return Deferred([tuple(i) for i in data.get("indexes", [])], [tuple(c) for c in data.get("constraints", [])])
+
 
 def _pg_collect(conn: Connection, tables: list[str]) -> Deferred:
     out = Deferred()
@@ -48,24 +55,33 @@ def _pg_collect(conn: Connection, tables: list[str]) -> Deferred:
     return out
 
 
-@contextmanager
-def deferred_constraints(conn: Connection, tables: list[str]):
-    """Drop what slows a bulk load on `tables`, yield, then rebuild and validate it (same transaction)."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        deferred = _pg_collect(conn, tables)
-        for table, name, _kind, _definition in deferred.constraints:
-            conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-        for name, _sql in deferred.indexes:
-            conn.exec_driver_sql(f"DROP INDEX {name}")
-    else:
-        deferred = Deferred()
-    yield deferred
+def set_aside(conn: Connection, tables: list[str]) -> Deferred:
+    """Drop what slows a bulk load on `tables` (PostgreSQL) and return how to rebuild it."""
+    if conn.dialect.name != "postgresql":
+        return Deferred()
+    deferred = _pg_collect(conn, tables)
+    for table, name, _kind, _definition in deferred.constraints:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for name, _sql in deferred.indexes:
+        conn.exec_driver_sql(f"DROP INDEX {name}")
+    return deferred
+
+
+def rebuild(conn: Connection, deferred: Deferred) -> None:
+    """Recreate and validate what `set_aside` dropped: indexes, then exclusion constraints, then foreign keys."""
     for _name, sql in deferred.indexes:
         conn.exec_driver_sql(sql)
     # Exclusion constraints before foreign keys (contype order 'x' > 'f'), as in the collection order.
     for table, name, _kind, definition in deferred.constraints:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+
+@contextmanager
+def deferred_constraints(conn: Connection, tables: list[str]):
+    """Drop what slows a bulk load on `tables`, yield, then rebuild and validate it (same transaction)."""
+    deferred = set_aside(conn, tables)
+    yield deferred
+    rebuild(conn, deferred)
 
 
 def analyze(conn: Connection, tables: list[str]) -> None:

@@ -17,6 +17,9 @@ class Money(sa.types.TypeDecorator):
 UtcDateTime = sa.DateTime(timezone=True)
 JsonDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
+# Run bookkeeping, not data: left out of content digests and exports.
+BOOKKEEPING_TABLES = frozenset({"seed_runs", "hotelseed_environment", "hotelseed_shards"})
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -55,3 +58,16 @@ class EnvironmentStamp(Base):
     id: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     environment: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.Text)
     __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+
+class ShardLoad(Base):
+    """A load split into shards (`hotelseed shard prepare|load|finish`): the prepare row (shard_index -1) keeps
+    the shard count and the index and constraint definitions set aside for the load; one row per loaded shard."""
+
+    __tablename__ = "hotelseed_shards"
+    run_id: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.BigInteger, primary_key=True)
+    shard_index: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    shard_count: sa.orm.Mapped[int] = sa.orm.mapped_column(sa.Integer, nullable=False)
+    deferred = sa.orm.mapped_column(JsonDoc)
+    rows: sa.orm.Mapped[int | None] = sa.orm.mapped_column(sa.BigInteger)
+    finished_at = sa.orm.mapped_column(UtcDateTime)

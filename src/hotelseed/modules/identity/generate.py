@@ -70,10 +70,16 @@ class StaffDirectory:
     members: list[StaffMember] = field(default_factory=list)
 
     def at(self, property_id: int, *roles: str) -> list[StaffMember]:
-        return [s for s in self.members if s.property_id == property_id and s.role in roles]
+        """By e-mail: the same order whether the staff was kept, generated now, or loaded by another shard."""
+        return sorted((s for s in self.members if s.property_id == property_id and s.role in roles),
+                      key=lambda s: (s.email, s.role))
 
     def ids(self, property_id: int, *roles: str) -> np.ndarray:
-        return np.array([s.user_id for s in self.at(property_id, *roles)], dtype=object)
+        cache = self.__dict__.setdefault("_ids", {})
+        key = (property_id, roles, len(self.members))
+        if key not in cache:
+            cache[key] = np.array([s.user_id for s in self.at(property_id, *roles)], dtype=object)
+        return cache[key]
 
 
 @dataclass
