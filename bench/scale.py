@@ -152,7 +152,13 @@ def orm_loader(src_url: str, admin: str, pg: str, max_rows: int) -> dict:
             migrate(conn)
         with source.connect() as s:
             pid = s.execute(sa.text("SELECT property_id FROM bookings GROUP BY property_id ORDER BY count(*) LIMIT 1")).scalar()
-            parents = [t for t in metadata.sorted_tables if t.name not in child_tables + ["alembic_version"]]
+            # Parents: every table that does not refer, directly or not, to bookings (those are left empty,
+            # except the child tables the ORM loads).
+            under = {"bookings"}
+            for t in metadata.sorted_tables:
+                if {fk.column.table.name for fk in t.foreign_keys} & under:
+                    under.add(t.name)
+            parents = [t for t in metadata.sorted_tables if t.name not in under | {"alembic_version"}]
             src_dsn = make_url(src_url).set(drivername="postgresql").render_as_string(hide_password=False)
             dst_dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
             with psycopg.connect(src_dsn) as a, psycopg.connect(dst_dsn) as b:  # parents by COPY, not timed

@@ -164,7 +164,7 @@ def test_ids_are_partitioned(small_dataset):
                                         if table in ("stays", "inventories", "threads") else
                                         f"SELECT count(*) FROM {table} x JOIN bookings b ON b.id = x.booking_id "
                                         f"WHERE x.id / {STRIDE} <> b.property_id")).scalar() == 0, table
-        assert conn.execute(sa.text(f"SELECT max(id) FROM loyalty_accounts")).scalar() < STRIDE
+        assert conn.execute(sa.text("SELECT max(id) FROM loyalty_accounts")).scalar() < STRIDE
         member_bookings = conn.execute(sa.text(
             f"SELECT count(*) FROM bookings WHERE id < {STRIDE} AND loyalty_account_id IS NULL "
             "AND user_id NOT IN (SELECT user_id FROM loyalty_accounts)")).scalar()
