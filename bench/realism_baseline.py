@@ -26,7 +26,7 @@ from hotelseed.modules.bookings.realism import BookingSample, booking_scores, lo
 from hotelseed.plan import Options, parse_as_of
 from hotelseed.profile import load_profile
 from hotelseed.realism import realism_report
-from hotelseed.seed import master_complete
+from hotelseed.master import master_complete
 
 
 def naive_sample(n: int, kind: str, first_day: int, last_day: int, seed: int) -> BookingSample:

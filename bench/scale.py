@@ -5,7 +5,8 @@
                           [--pg postgresql://postgres@127.0.0.1:5432/test] [--orm-rows 60000] [--out bench/out/scale.json]
 
 For each preset and engine: `hotelseed master-complete --scale P` into a fresh database, as a subprocess whose
-process tree (loader and generator workers) is sampled for resident memory every 0.1 s. On PostgreSQL, the
+process tree (loader and generator workers) is sampled for memory every 0.1 s (the sum of proportional set
+sizes: pages shared by a forked worker and its parent count once). On PostgreSQL, the
 same rows are then dumped (COPY TO, binary, not timed) and loaded by `psql \\copy` (binary) into a fresh
 database with the same schema built the same way: secondary indexes, exclusion constraint and foreign keys
 set aside, data, then rebuilt, then ANALYZE, as hotelseed's load does. The ORM loader writes the rows of one
@@ -35,15 +36,17 @@ from sqlalchemy.orm import Session
 AS_OF = "2026-11-25"
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+def _tree_memory_kb(pid: int) -> int:
+    """Memory of a process and all its descendants, in KiB: the sum of their proportional set sizes (Linux
+    smaps_rollup), so pages a forked worker still shares with its parent count once, not twice as a sum of
+    resident sizes would count them."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as f:
+            with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
                         break
             for task in os.listdir(f"/proc/{p}/task"):
@@ -63,7 +66,7 @@ def run_seed(url: str, preset: str, workers: int) -> dict:
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            peak[0] = max(peak[0], _tree_memory_kb(proc.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -75,7 +78,7 @@ def run_seed(url: str, preset: str, workers: int) -> dict:
         raise RuntimeError(f"master-complete failed: {stderr[-2000:]}")
     summary = json.loads(stdout)
     secs = summary["seconds"]
-    return dict(wall=wall, rows=summary["rows_written"], peak_rss_mb=peak[0] / 1024, seconds=secs,
+    return dict(wall=wall, rows=summary["rows_written"], peak_memory_mb=peak[0] / 1024, seconds=secs,
                 violations=summary["verification"]["violations"], checks=summary["verification"]["checks"],
                 properties=len([k for k in summary["staff"] if k.startswith("MANAGER @")]))
 

@@ -18,7 +18,9 @@ from sqlalchemy.engine import make_url
 from hotelseed.core.db import make_engine, resolve_url
 from hotelseed.guard import Consent
 from hotelseed.plan import Options, parse_as_of
-from hotelseed.seed import master_complete
+from hotelseed.master import master_complete
+
+pytest_plugins = ["pytester"]  # tests of the hotelseed pytest plugin run a project's tests in a subprocess
 
 PG_URL = os.environ.get("HOTELSEED_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

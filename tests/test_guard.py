@@ -16,7 +16,7 @@ from hotelseed.core.db import make_engine
 from hotelseed.digest import dataset_digest
 from hotelseed.guard import Consent, Refused
 from hotelseed.plan import Options
-from hotelseed.seed import master_complete
+from hotelseed.master import master_complete
 from hotelseed.verify import run_checks
 from test_cli import SMALL_ARGS, hs
 

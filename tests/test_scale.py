@@ -143,7 +143,7 @@ def test_workers_do_not_change_the_data(databases):
     """Generated in this process, or by two worker processes beside the loader: the same rows."""
     _url, single = _single_run(databases, "sqlite")
     url = databases.new("sqlite")
-    from hotelseed.seed import master_complete
+    from hotelseed.master import master_complete
 
     master_complete(make_engine(url), _options(), consent=YES, workers=0)
     with make_engine(url).connect() as conn:

@@ -13,7 +13,7 @@ from hotelseed.core.db import make_engine
 from hotelseed.digest import table_digests
 from hotelseed.models import metadata
 from hotelseed.plan import Options
-from hotelseed.seed import master_complete
+from hotelseed.master import master_complete
 from hotelseed.verify import ALL_CHECKS, run_checks
 
 # Status/type columns of module data that must show every value of their enum in the default dataset.

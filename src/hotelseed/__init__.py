@@ -1,3 +1,10 @@
-"""hotelseed: a consistent-by-construction hotel platform dataset, generated, loaded and verified."""
+"""hotelseed: a consistent-by-construction hotel platform dataset, generated, loaded and verified.
 
-__version__ = "0.1.0"
+    from hotelseed import seed       # the library API (hotelseed.api.seed)
+"""
+
+__version__ = "0.2.0"
+
+from hotelseed.api import Seeded, seed  # noqa: E402
+
+__all__ = ["Seeded", "seed", "__version__"]

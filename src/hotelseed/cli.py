@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -133,6 +134,84 @@ def _options(seed, as_of, profile, members, history_months, future_months, years
     return opts
 
 
+class StepDisplay:
+    """Progress of a run on stderr: a Rich progress bar per long step (rows and rows/s) on a terminal, one plain
+    line per step otherwise (logs, CI), nothing when quiet. Called as the pipeline's progress(step, rows, secs):
+    "begin <step>" opens a step (rows = how many parts it has, if known), any other step name reports one done."""
+
+    def __init__(self, quiet: bool, header: str = ""):
+        self.quiet, self.header = quiet, header
+        self.live = err.is_terminal and not quiet
+        self.bar = None
+        self.task = None
+        self.rows = 0
+        self.t0 = 0.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._close()
+        return False
+
+    def _close(self):
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+    def __call__(self, step: str, rows: int, secs: float) -> None:
+        import time
+
+        if self.quiet:
+            return
+        if step == "ready":
+            if self.header:
+                err.print(self.header)
+            return
+        if step.startswith("begin "):
+            name = step[6:]
+            if not self.live:
+                return
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                       TimeElapsedColumn)
+
+            self._close()
+            self.rows, self.t0 = 0, time.perf_counter()
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                                console=err, transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task(name, total=rows or None, detail="")
+            return
+        if self.bar is not None and self.task is not None and step.startswith(("property ", "group", "staff")):
+            self.rows += rows
+            rate = self.rows / max(time.perf_counter() - self.t0, 1e-9)
+            self.bar.update(self.task, advance=1, detail=f"{self.rows:>12,} rows  {rate:>9,.0f} rows/s")
+            return
+        self._close()
+        rate = f"{rows / secs:>10,.0f} rows/s" if secs > 0 and rows else ""
+        err.print(f"  {step:<32} {rows:>10,} rows  {secs:7.2f} s  {rate}")
+
+
+def _print_scenarios(entries: list[dict], path) -> None:
+    if not entries:
+        return
+    table = Table(title="Scenario catalogue" + (f" (all {len(entries)} in {path})" if path else ""))
+    for col in ("scenario", "find it by", "why"):
+        table.add_column(col)
+    shown = [e for e in entries if not e["scenario"].startswith("login ")][:14]
+    logins = [e for e in entries if e["scenario"].startswith("login ")]
+    if logins:
+        pw = logins[0].get("password")
+        table.add_row(f"{len(logins)} staff logins", ", ".join(e["email"] for e in logins[:3]) + ", …",
+                      f"password {pw}" if pw else "no password shown: not a local database")
+    for e in shown:
+        key = next((f"{k} {e[k]}" for k in ("confirmation_number", "email", "thread_id", "address", "member_number")
+                    if e.get(k) is not None), "")
+        table.add_row(e["scenario"], key, e["why"])
+    out.print(table)
+
+
 @app.command("master-complete")
 def master_complete_cmd(
     database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
@@ -148,7 +227,9 @@ def master_complete_cmd(
     scale: ScaleOpt = None,
     workers: WorkersOpt = None,
     keep_staff: bool = typer.Option(False, "--keep-staff", help="Keep existing staff users, roles and credentials; only top up quotas."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    scenarios_path: Optional[Path] = typer.Option(Path("scenarios.json"), "--scenarios", help="Where to write the scenario catalogue (QA logins and records)."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Also write the HTML report (charts, checks) to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary (with the scenario catalogue) as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (and --json output)."),
     yes: Yes = False,
     dry_run: DryRun = False,
@@ -157,23 +238,17 @@ def master_complete_cmd(
 ):
     """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
     invariant, and report. All in one transaction: on any error the database is left as it was."""
-    from hotelseed.seed import master_complete
-    from hotelseed.summary import summarize
+    from hotelseed.api import after_seed
+    from hotelseed.master import master_complete
 
     opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
                     rooms_per_property, scale, keep_staff)
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
-
-    def progress(step, rows, secs):
-        if quiet or as_json:
-            return
-        if step == "ready":
-            err.print(f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; as-of {opts.as_of.isoformat()}")
-        else:
-            err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
-
-    result = master_complete(engine, opts, progress, consent=consent, dry_run=dry_run, workers=workers)
+    display = StepDisplay(quiet or as_json, header=f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; "
+                                                   f"as-of {opts.as_of.isoformat()}")
+    with display:
+        result = master_complete(engine, opts, display, consent=consent, dry_run=dry_run, workers=workers)
     if dry_run:
         plan = {"dry_run": True, "target": redact(url), "seed": opts.seed, "as_of": opts.as_of.isoformat(),
                 "would_delete": result.deleted, "would_create": result.written,
@@ -186,19 +261,22 @@ def master_complete_cmd(
                 out.print(f"[bold]{title}[/bold] ({sum(rows.values()):,} rows): "
                           + ", ".join(f"{t} {n:,}" for t, n in rows.items() if n))
         return
-    with engine.connect() as conn:
-        summary = summarize(conn)
-    summary.update(seed=opts.seed, as_of=opts.as_of.isoformat(), profile=result.plan.profile.name,
-                   rows_written=result.rows_written, seconds={k: round(v, 3) for k, v in result.timings.items()},
-                   verification={"checks": len(result.report.outcomes), "violations": 0})
+    seeded = after_seed(engine, url, result, scenarios_path, report_path)
+    summary = seeded.summary
     if as_json:
+        summary["scenarios"] = seeded.scenarios
+        summary["scenarios_path"] = str(seeded.scenarios_path) if seeded.scenarios_path else None
+        summary["report_path"] = str(seeded.report_path) if seeded.report_path else None
         print(json.dumps(summary, indent=2, default=str))
     elif not quiet:
         _print_summary(summary)
         _print_report(result.report)
+        _print_scenarios(seeded.scenarios, seeded.scenarios_path)
         total = sum(result.timings.values())
         out.print(f"[green]OK[/green]: {result.rows_written:,} rows in {total:.1f} s, {len(result.report.outcomes)} checks, "
                   f"0 violations. seed={opts.seed} as-of={opts.as_of.isoformat()}")
+        if seeded.report_path:
+            out.print(f"Report: {seeded.report_path}")
 
 
 @app.command()
@@ -219,7 +297,7 @@ def cleanup(
     from hotelseed.core.db import guarded_transaction
     from hotelseed.guard import check_environment, confirm_deletion
     from hotelseed.schema_admin import require_current
-    from hotelseed.seed import run_lock
+    from hotelseed.master import run_lock
 
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
@@ -359,7 +437,7 @@ def export(
     or a warehouse). The same options give the same rows as master-complete."""
     from hotelseed.core.partition import Shard
     from hotelseed.export import export as do_export
-    from hotelseed.seed import default_workers
+    from hotelseed.master import default_workers
 
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"--format {fmt!r} must be parquet or csv")
@@ -372,11 +450,8 @@ def export(
     if clash:
         raise UsageError(f"--out {out_dir} already holds this part ({clash[0]}); remove it or choose another directory")
 
-    def progress(step, rows, secs):
-        if not (quiet or as_json):
-            err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
-
-    rows = do_export(opts, out_dir, fmt, part, default_workers() if workers is None else workers, progress)
+    with StepDisplay(quiet or as_json) as progress:
+        rows = do_export(opts, out_dir, fmt, part, default_workers() if workers is None else workers, progress)
     if as_json:
         print(json.dumps({"out": str(out_dir), "format": fmt, "shard": str(part), "rows": rows}, indent=2))
     elif not quiet:
@@ -389,11 +464,8 @@ shard_app = typer.Typer(no_args_is_help=True, help=(
 app.add_typer(shard_app, name="shard")
 
 
-def _step_printer(quiet: bool):
-    def progress(step, rows, secs):
-        if not quiet and step != "ready":
-            err.print(f"  {step:<32} {rows:>10,} rows  {secs:6.2f} s")
-    return progress
+def _step_printer(quiet: bool) -> "StepDisplay":
+    return StepDisplay(quiet)
 
 
 @shard_app.command("prepare")
@@ -424,7 +496,8 @@ def shard_prepare(
                     rooms_per_property, scale, keep_staff)
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
-    run_id = sh.prepare(engine, opts, shards, consent, _step_printer(quiet))
+    with _step_printer(quiet) as progress:
+        run_id = sh.prepare(engine, opts, shards, consent, progress)
     if not quiet:
         out.print(f"[green]OK[/green]: run {run_id} prepared for {shards} shards on {redact(url)}; now run "
                   f"`hotelseed shard load i/{shards}` for each i, then `hotelseed shard finish`.")
@@ -446,7 +519,8 @@ def shard_load(
     part = Shard.parse(shard)
     consent = _consent(False, allow_remote, override_environment_check)
     engine, _ = _engine(database_url, consent)
-    written = sh.load(engine, part, workers, consent, _step_printer(quiet))
+    with _step_printer(quiet) as progress:
+        written = sh.load(engine, part, workers, consent, progress)
     if not quiet:
         out.print(f"[green]OK[/green]: shard {part} loaded, {sum(written.values()):,} rows.")
 
@@ -464,7 +538,8 @@ def shard_finish(
 
     consent = _consent(False, allow_remote, override_environment_check)
     engine, _ = _engine(database_url, consent)
-    report = sh.finish(engine, consent, _step_printer(quiet or as_json))
+    with _step_printer(quiet or as_json) as progress:
+        report = sh.finish(engine, consent, progress)
     if as_json:
         print(json.dumps({"ok": report.ok, "checks": report.as_json()}, indent=2))
     elif not quiet:
@@ -488,15 +563,60 @@ def shard_abandon(
 
 
 @app.command()
-def migrate(database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP)):
+def report(
+    out_path: Path = typer.Option(Path("report.html"), "--out", help="The HTML file to write."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Profile the data was made with. Default: the latest seed run's."),
+    skip_checks: bool = typer.Option(False, "--skip-checks", help="Do not run the verification checks (faster on large data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print where the report went, as JSON."),
+):
+    """Write one self-contained HTML file that shows the dataset: rows per table, every check, and charts
+    (occupancy, status, lead time, stay length, ADR, tiers, threads, staff workload). Opens offline."""
+    from hotelseed.api import write_report
+    from hotelseed.modules.bookings.checks import params_for
+    from hotelseed.profile import load_profile
+    from hotelseed.schema_admin import require_current
+    from hotelseed.core.checks import run
+    from hotelseed.verify import ALL_CHECKS
+
+    engine, url = _engine(database_url)
+    with engine.connect() as conn:
+        require_current(conn, auto_create=False)
+        prof = load_profile(profile) if profile else _seeded_profile(conn)
+        params = params_for(conn, None)
+        params["_profile"] = prof
+        checks = None if skip_checks else run(conn, ALL_CHECKS, params)
+        row = conn.execute(sa.text("SELECT seed, as_of, profile FROM seed_runs ORDER BY id DESC LIMIT 1")).first()
+        meta = {"database": redact(url)}
+        if row:
+            meta.update({"seed": row[0], "as-of": str(row[1])[:19], "profile": row[2]})
+        path = write_report(conn, out_path, checks, prof, meta)
+    if as_json:
+        print(json.dumps({"report": str(path), "checks": None if checks is None else len(checks.outcomes),
+                          "ok": None if checks is None else checks.ok}))
+    else:
+        out.print(f"Report written to {path}")
+    if checks is not None and not checks.ok:
+        raise VerificationFailed(checks.failure_line(), checks)
+
+
+@app.command()
+def migrate(database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
+            as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON.")):
     """Create the schema in an empty database, or upgrade it to the current revision (Alembic)."""
     from hotelseed.guard import write_stamp
+    from hotelseed.schema_admin import head_revision
     from hotelseed.schema_admin import migrate as do_migrate
 
     engine, _ = _engine(database_url)
     with engine.begin() as conn:
-        out.print(do_migrate(conn))
-        out.print(f"environment stamp: {write_stamp(conn)}")
+        done = do_migrate(conn)
+        stamp = write_stamp(conn)
+    if as_json:
+        print(json.dumps({"migration": done, "revision": head_revision(), "environment": stamp}))
+    else:
+        out.print(done)
+        out.print(f"environment stamp: {stamp}")
 
 
 def _usage_errors() -> tuple[type, ...]:

@@ -50,6 +50,13 @@ class GroupContext:
     channels: MemberChannels
     member_mail: dict[str, Columns]
 
+    def release(self) -> None:
+        """Let go of what only the group's partition needed (the replay's tables, the group's mail, members'
+        booking facts); the properties need the members, their trips, award nights and channels."""
+        self.loyalty = None  # type: ignore[assignment]
+        self.member_mail = {}
+        self.member_facts = None  # type: ignore[assignment]
+
 
 def prepare(plan: Plan, world, staff: StaffDirectory, run_id: int) -> GroupContext:
     people = member_people(plan)

@@ -9,6 +9,7 @@ catalogue and the group's partition; property k (in profile order) belongs to sh
 
 from __future__ import annotations
 
+import gc
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +72,9 @@ def export(options: Options, out: Path, fmt: str = "parquet", shard: Shard = Sha
             group = dataset.group_partition(ctx, staff_users, 1 + len(staff_users.roles))
             rows += sum(files.write(metadata.tables[n], c) for n, c in group.items())
             say("catalogue and group", rows, time.perf_counter() - t0)
+            del group
+        ctx.release()  # the workers need the members and their trips, not the group's tables
+        gc.collect()
         mine = [pi for pi in range(len(world.properties)) if shard.owns(pi + 1)]
         t0 = time.perf_counter()
         for pi, tables in ordered_results(lambda i: dataset.property_partition(ctx, i), mine, workers):

@@ -36,7 +36,7 @@ from hotelseed.core.partition import STRIDE
 from hotelseed.plan import Options, make_plan, parse_as_of
 from hotelseed.profile import load_profile
 from hotelseed.schema_admin import require_current
-from hotelseed.seed import (Progress, TableSink, _existing_staff, default_workers, load_partitions, open_run, run_lock,
+from hotelseed.master import (Progress, TableSink, _existing_staff, default_workers, load_partitions, open_run, run_lock,
                             staff_for, verify_run)
 
 SHARDS = "hotelseed_shards"
@@ -114,7 +114,7 @@ def load(engine: Engine, shard: Shard, workers: int | None = None, consent: Cons
             none = Users(Columns("users"), Columns("user_roles"))
             group = dataset.group_partition(ctx, none, next_id(conn, "user_roles", below=STRIDE))
         mine = [pi for pi in range(len(world.properties)) if shard.owns(pi + 1)]
-        load_partitions(conn, sink, ctx, group, mine, workers)
+        load_partitions(conn, sink, ctx, group, mine, workers, fk_live=False)
         conn.execute(sa.text(f"INSERT INTO {SHARDS} (run_id, shard_index, shard_count, rows, finished_at) VALUES "
                              "(:r, :i, :n, :rows, :at)"), {"r": run_id, "i": shard.index, "n": shard.count,
                                                            "rows": sum(sink.written.values()),

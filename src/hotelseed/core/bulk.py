@@ -9,10 +9,10 @@ validates all rows at once. DDL is transactional in PostgreSQL: if anything fail
 transaction rolls back with the constraints as they were. Primary keys, unique and check constraints stay:
 they are what make the data right while it arrives, and cost little.
 
-SQLite loads with everything live. It cannot drop a foreign key, and the alternative was measured
-(bench/default_run.py --compare-load-order, docs/BENCHMARKS.md): deferring its foreign keys to COMMIT and
-dropping the secondary indexes made the default load 8× slower (154 s against 18 s), because each deferred
-check then scans the child table without its index.
+SQLite cannot drop a foreign key; they stay live (each check is a lookup in the parent's primary key). Its
+secondary indexes and triggers (the stays' no-overlap guard) are set aside and rebuilt the same way. (An
+earlier attempt also deferred SQLite's foreign keys to COMMIT: 8× slower, because each deferred check then
+scans the child table without its index; docs/BENCHMARKS.md.)
 """
 
 from __future__ import annotations
@@ -28,13 +28,16 @@ from sqlalchemy.engine import Connection
 class Deferred:
     indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, CREATE INDEX …)
     constraints: list[tuple[str, str, str, str]] = field(default_factory=list)  # (table, name, kind, definition)
+    triggers: list[tuple[str, str]] = field(default_factory=list)  # SQLite: (name, CREATE TRIGGER …)
 
     def as_json(self) -> dict:
-        return {"indexes": [list(i) for i in self.indexes], "constraints": [list(c) for c in self.constraints]}
+        return {"indexes": [list(i) for i in self.indexes], "constraints": [list(c) for c in self.constraints],
+                "triggers": [list(t) for t in self.triggers]}
 
     @staticmethod
     def from_json(data: dict) -> "Deferred":
-        return Deferred([tuple(i) for i in data.get("indexes", [])], [tuple(c) for c in data.get("constraints", [])])
+        return Deferred([tuple(i) for i in data.get("indexes", [])], [tuple(c) for c in data.get("constraints", [])],
+                        [tuple(t) for t in data.get("triggers", [])])
 
 
 def _pg_collect(conn: Connection, tables: list[str]) -> Deferred:
@@ -55,8 +58,29 @@ def _pg_collect(conn: Connection, tables: list[str]) -> Deferred:
     return out
 
 
+def _sqlite_collect(conn: Connection, tables: list[str]) -> Deferred:
+    """SQLite: the secondary indexes (those with SQL of their own; PRIMARY KEY and UNIQUE constraints' automatic
+    indexes have none and stay) and the triggers (the stays' no-overlap guard) of `tables`. Its foreign keys cannot
+    be dropped and stay live: each check is one lookup in the parent's primary key, which stays."""
+    out = Deferred()
+    marks = ", ".join(f":t{i}" for i in range(len(tables)))
+    params = {f"t{i}": t for i, t in enumerate(tables)}
+    for kind, name, sql in conn.execute(sa.text(
+            f"SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY type, name"), params).all():
+        (out.indexes if kind == "index" else out.triggers).append((name, sql))
+    return out
+
+
 def set_aside(conn: Connection, tables: list[str]) -> Deferred:
-    """Drop what slows a bulk load on `tables` (PostgreSQL) and return how to rebuild it."""
+    """Drop what slows a bulk load on `tables` and return how to rebuild it."""
+    if conn.dialect.name == "sqlite":
+        deferred = _sqlite_collect(conn, tables)
+        for name, _sql in deferred.triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        for name, _sql in deferred.indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        return deferred
     if conn.dialect.name != "postgresql":
         return Deferred()
     deferred = _pg_collect(conn, tables)
@@ -71,6 +95,8 @@ def rebuild(conn: Connection, deferred: Deferred) -> None:
     """Recreate and validate what `set_aside` dropped: indexes, then exclusion constraints, then foreign keys."""
     for _name, sql in deferred.indexes:
         conn.exec_driver_sql(sql)
+    for _name, sql in deferred.triggers:  # SQLite's stay-overlap guard: the rows already in are proven by
+        conn.exec_driver_sql(sql)          # the stays.no_overlap check, which every seed runs before COMMIT
     # Exclusion constraints before foreign keys (contype order 'x' > 'f'), as in the collection order.
     for table, name, _kind, definition in deferred.constraints:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')

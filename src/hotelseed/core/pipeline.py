@@ -1,8 +1,8 @@
 """Running partition jobs in order, in this process or in worker processes, with bounded memory.
 
 `ordered_results(job, keys, workers)` yields `(key, job(key))` in the order of `keys`. With workers > 0 the
-jobs run in that many forked processes, at most `workers + 1` ahead of the consumer: a slow consumer (the
-database) holds back generation instead of letting finished partitions pile up in memory. The job and
+jobs run in that many forked processes, at most `workers` ahead of the consumer: while the consumer (the
+database) takes one result, the workers make the next ones, and no finished result waits in memory. The job and
 whatever it needs are set up before the fork (`fork_state`), so nothing large is pickled per task; only
 results travel back. Results are the same whichever process computed them: jobs are pure functions.
 """
@@ -36,7 +36,7 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0)
         queue = iter(keys)
         for key in queue:
             pending.append((key, pool.apply_async(_run, (key,))))
-            if len(pending) > workers:
+            if len(pending) >= workers:
                 break
         while pending:
             key, result = pending.popleft()

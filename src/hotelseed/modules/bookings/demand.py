@@ -361,7 +361,7 @@ def _tier_band_rates(plan: Plan, idx: np.ndarray, stream, mix: dict) -> np.ndarr
     # Aim at the middle of the band on a log scale (geometric mean of this tier's threshold and the next):
     # far enough from both edges that a year's ups and downs rarely move a member across one.
     mid = np.sqrt(np.maximum(need, 0.25) * nxt)
-    mid[0] = min(0.35, nxt[0] * 0.15)  # the MEMBER band travels rarely: a stay every few years
+    mid[0] = min(0.25, nxt[0] * 0.12)  # the MEMBER band travels rarely: a stay every few years
     mid[-1] = need[-1] * 1.5
     u = stream.uniform(idx, 13)
     target = mid[band] * np.exp((u - 0.5) * 0.4) / credit
@@ -400,11 +400,12 @@ def credited_share(profile) -> float:
     return max((1 - ota) * (1 - p - sg.no_show), 0.2)
 
 
-def member_trips(plan: Plan, world, people) -> list[Requests]:
-    """Each member's own bookings, from a per-member stream: member i books the same trips for any --members."""
+def member_trips(plan: Plan, world, people) -> list[Requests | None]:
+    """Members' own bookings. When and where member i travels (how often, which property, channel, lead time)
+    comes from the member's own stream, the same for any --members; what each trip is (room type, nights,
+    party, plan) is drawn per property, for all members' trips there at once."""
     prof = plan.profile
     mcfg = prof.members
-    per_property: list[list[Requests]] = [[] for _ in world.properties]
     stream = plan.root.child("bookings", "members")
     n_props = len(world.properties)
     end = plan.as_of
@@ -420,6 +421,11 @@ def member_trips(plan: Plan, world, people) -> list[Requests]:
                                                                               pd.country_weights)]
     seg = member_behaviour(prof)
     median, sigma = mcfg.get("lead_time", (7, 1.1))
+    # Some members lapse: they stop travelling at a moment of their membership (their earned tier then lapses
+    # too, at the second 1 January after their last qualifying year). From the member's own counter stream.
+    lapses = stream.uniform(people.index, 15) < float(mcfg.get("lapse_share", 0.0))
+    lapse_at = people.enrolled_at + (stream.uniform(people.index, 16) * np.maximum(end - people.enrolled_at, 0)).astype(np.int64)
+    trips: list[tuple] = []  # (property, member row, trip number, arrival, channel, lead) per member, as arrays
     for i in range(len(people.index)):
         rng = stream.child(int(people.index[i])).generator()
         years = max(end - int(people.enrolled_at[i]), 0) / (365.25 * DAY)
@@ -443,16 +449,24 @@ def member_trips(plan: Plan, world, people) -> list[Requests]:
         arrival = (created // DAY).astype(np.int64) + lead + (lead == 0)  # arrive the next day at the earliest
         arrival[channel == "WALK_IN"] = (created[channel == "WALK_IN"] // DAY).astype(np.int64) + 1
         lead = arrival - (created // DAY).astype(np.int64)
-        ok = (arrival >= plan.history_start_day) & (arrival < plan.future_end_day)
-        for p in np.unique(prop[ok]):
-            sel = ok & (prop == p)
-            pw = world.properties[int(p)]
-            r = shape_requests(plan, pw, rng, arrival[sel], channel[sel], np.full(int(sel.sum()), people.index[i]),
-                               np.full(int(sel.sum()), seg), lead=lead[sel])
-            r.keep[:] = 0.0  # members are never thinned: their trips are their own
-            r.trip = np.flatnonzero(sel).astype(np.int64)  # the trip's number among the member's trips
-            r.country[:] = country[i]
-            # A member books only after enrolling (platform.md §4.5): users.created_at <= enrolled_at <= booking.
-            r = r.take(r.created_at >= int(people.enrolled_at[i]) + 60)
-            per_property[int(p)].append(r)
-    return [Requests.concat(parts) if parts else None for parts in per_property]
+        ok = np.flatnonzero((arrival >= plan.history_start_day) & (arrival < plan.future_end_day) &
+                            ~(lapses[i] & (created >= lapse_at[i])))
+        trips.append((prop[ok], np.full(len(ok), i), ok, arrival[ok], channel[ok], lead[ok]))
+    if not trips:
+        return [None] * n_props
+    prop, row, trip, arrival, channel, lead = (np.concatenate([t[f] for t in trips]) for f in range(6))
+    out: list[Requests | None] = []
+    for p_i, pw in enumerate(world.properties):
+        sel = np.flatnonzero(prop == p_i)
+        if not len(sel):
+            out.append(None)
+            continue
+        rng = stream.child("property", pw.slug).generator()
+        r = shape_requests(plan, pw, rng, arrival[sel], channel[sel], people.index[row[sel]], np.full(len(sel), seg),
+                           lead=lead[sel])
+        r.keep[:] = 0.0  # members are never thinned: their trips are their own
+        r.trip = trip[sel].astype(np.int64)  # the trip's number among the member's trips
+        r.country = country[row[sel]]
+        # A member books only after enrolling (platform.md §4.5): users.created_at <= enrolled_at <= booking.
+        out.append(r.take(np.flatnonzero(r.created_at >= people.enrolled_at[row[sel]] + 60)))
+    return out

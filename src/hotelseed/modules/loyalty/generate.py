@@ -88,6 +88,14 @@ class Replay:
         self.ledger = Ledger()
         self.redemptions: list[dict] = []
         self.award_night = np.zeros(len(facts.id), dtype=bool)
+        # Each member's bookings (rows of facts), found once: a member's replay looks at its own rows only.
+        order = np.argsort(facts.member, kind="stable")
+        bounds = np.searchsorted(facts.member[order], np.arange(len(people.index) + 1))
+        self.rows_of = [order[bounds[i]:bounds[i + 1]] for i in range(len(people.index))]
+        self.stayed = facts.loyalty_linked & np.isin(facts.status, ["CHECKED_OUT", "COMPLETED"])
+        self.award_u = stream.child("award").uniform(facts.id, 0)  # per booking: does the member pay in points?
+        self.awardable = facts.loyalty_linked & (facts.source == "WEB_DIRECT") & \
+            np.isin(facts.status, ["CONFIRMED", "CHECKED_IN", "CHECKED_OUT", "COMPLETED"])
 
     # -- ledger
     def post(self, s: MemberState, kind: str, points: int, at: int, reason: str, booking=None, rule=None,
@@ -160,13 +168,13 @@ class Replay:
         s.last_activity = enrolled
         s.history.append([None, "MEMBER", 0, 0, 0, 0, "ENROLLMENT", enrolled])
         events: list[tuple] = [(enrolled + 1, EV_BONUS, None)]
-        mine = np.flatnonzero((f.member == i) & f.loyalty_linked & np.isin(f.status, ["CHECKED_OUT", "COMPLETED"]))
+        own = self.rows_of[i]
+        mine = own[self.stayed[own]]
         events += [(int(f.checked_out_at[b]), EV_STAY, int(b)) for b in mine]
         if len(mine):
             s.first_checkout = int(f.checked_out_at[mine].min())
         # Award nights: a member with enough points may pay the first night of a web booking with them.
-        award_ok = np.flatnonzero((f.member == i) & f.loyalty_linked & (f.source == "WEB_DIRECT") &
-                                  np.isin(f.status, ["CONFIRMED", "CHECKED_IN", "CHECKED_OUT", "COMPLETED"]))
+        award_ok = own[self.awardable[own]]
         events += [(int(f.created_at[b]) + 30, EV_AWARD, int(b)) for b in award_ok]
         u = self.stream.child("member", i)
         g = u.generator()
@@ -203,11 +211,15 @@ class Replay:
             elif kind == EV_STAY:
                 b = data
                 total = int(f.total[b])
-                base = total * self.rate[s.tier] // 10_000
+                # The tier in force when the guest checked out: a change made at this very instant (by another
+                # stay checked out at the same second) is not in force yet.
+                last = s.history[-1]
+                tier = last[0] if last[7] == at and last[0] is not None else s.tier
+                base = total * self.rate[tier] // 10_000
                 mult, codes, rule = self.multipliers(b)
                 pts = int(np.floor(base * mult + 1e-9))
                 self.post(s, "EARN", pts, at, f"Stay {f.nights[b]} nights", booking=int(f.id[b]), rule=rule,
-                          meta={"tier": s.tier, "base": base, "rules": codes, "multiplier": round(mult, 4)})
+                          meta={"tier": tier, "base": base, "rules": codes, "multiplier": round(mult, 4)})
                 s.ytd[1] += 1
                 s.ytd[2] += int(f.nights[b])
                 s.ytd[3] += total
@@ -249,7 +261,7 @@ class Replay:
     def award(self, s: MemberState, at: int, b: int) -> None:
         item = next((it for it in self.world.items if it["type"] == "FREE_NIGHT"), None)
         share = float(self.cfg.get("award_night_share", 0.3))
-        if item is None or s.balance < item["points_cost"] or self.stream.child("award").uniform(int(self.facts.id[b]), 0) >= share:
+        if item is None or s.balance < item["points_cost"] or self.award_u[b] >= share:
             return
         f = self.facts
         rid = len(self.redemptions) + 1
@@ -382,17 +394,19 @@ def generate_loyalty(plan: Plan, world, people, facts, run_id: int) -> LoyaltyOu
         extra[richest[0]].append((as_of - 6 * 3600, EV_REDEEM, 0.5))
     if n >= 2:
         extra[richest[1]].append((max(as_of - 30 * DAY, int(people.enrolled_at[richest[1]]) + DAY), EV_REDEEM, 0.01))
-    # One goodwill status match by a manager (MANUAL_ADJUSTMENT), on the member with the most stays.
+    # One goodwill status match by a manager (MANUAL_ADJUSTMENT): made last summer, so that the next 1 January
+    # re-evaluates it (RE_QUALIFICATION), on the member with the most stays among the MEMBER and SILVER members
+    # enrolled by then (any MEMBER or SILVER member, 20 days ago, when nobody was).
     if n:
-        mi = int(np.argmax([s.life[0] for s in first]))
-        if first[mi].tier in ("MEMBER", "SILVER"):
-            manual.append(mi)
-        else:
-            low = [i for i in range(n) if first[i].tier in ("MEMBER", "SILVER")]
-            if low:
-                manual.append(low[0])
-        for i in manual:  # after the member enrolled, however short the window
-            extra[i].append((max(as_of - 20 * DAY, int(people.enrolled_at[i]) + DAY), EV_MANUAL, None))
+        last_summer = year_start(year_of(as_of) - 1) + 180 * DAY
+        low = [i for i in range(n) if first[i].tier in ("MEMBER", "SILVER")]
+        early = [i for i in low if int(people.enrolled_at[i]) + DAY <= last_summer]
+        if early or low:
+            manual.append(max(early or low, key=lambda i: (first[i].life[0], -i)))
+        for i in manual:
+            enrolled = int(people.enrolled_at[i])
+            at = last_summer if enrolled + DAY <= last_summer else max(as_of - 20 * DAY, enrolled + DAY)
+            extra[i].append((at, EV_MANUAL, None))
     # --- second pass with the gifts and manual adjustments in the timeline
     rep = Replay(plan, world, people, facts, stream)
     states = [rep.run_member(i, sorted(extra[i], key=lambda e: (e[0], e[1]))) for i in range(n)]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from dataclasses import dataclass
@@ -192,16 +193,24 @@ def staff_for(conn: Connection, plan: Plan, world, run_id: int):
 
 
 def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[str, Columns] | None,
-                    properties: list[int], workers: int) -> None:
-    """Load the group's partition (when given) and these properties' partitions. The group's tables that refer
-    to bookings go last, so that foreign keys checked as rows arrive (SQLite, or live constraints) hold."""
-    late = dataset.late_group_tables()
+                    properties: list[int], workers: int, fk_live: bool = True) -> None:
+    """Load the group's partition (when given) and these properties' partitions. With foreign keys checked as rows
+    arrive (SQLite, or live constraints), the group's tables that refer to bookings go last; otherwise the whole
+    group goes first. Either way what has been written is let go before the workers fork, so they do not inherit
+    it: memory holds the shared context and a few partitions."""
+    late = dataset.late_group_tables() if fk_live else set()
+    sink.say("begin load", len(properties) + (2 if group else 0), 0.0)
     if group:
-        sink.write(sink.encode({k: v for k, v in group.items() if k not in late}), label="group: staff, members")
+        early = {k: group.pop(k) for k in list(group) if k not in late}
+        sink.write(sink.encode(early), label="group: staff, members")
+        del early
+    ctx.release()
+    gc.collect()
     for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)), properties, workers):
         sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
-    if group:
-        sink.write(sink.encode({k: v for k, v in group.items() if k in late}), label="group: loyalty, mail")
+    if group is not None:
+        sink.write(sink.encode(group), label="group: loyalty, mail")
+        group.clear()
 
 
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
@@ -241,9 +250,12 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         # HOTELSEED_LIVE_CONSTRAINTS=1 loads with everything live (bench/default_run.py compares the two).
         live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
         with (contextlib.nullcontext() if live else deferred_constraints(conn, dataset.written_tables())):
-            load_partitions(conn, sink, ctx, group, list(range(len(run.world.properties))), workers)
+            load_partitions(conn, sink, ctx, group, list(range(len(run.world.properties))), workers,
+                            fk_live=live or conn.dialect.name != "postgresql")
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
+            if not live:
+                say("begin indexes and constraints", 0, 0.0)
         if dry_run:
             conn.rollback()
             return SeedResult(plan, run.deleting, run.added, sink.written, timings, Report(), dry_run=True)
@@ -260,6 +272,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
 
 def verify_run(conn: Connection, plan: Plan, say: Progress, timings: dict[str, float]) -> Report:
     """Every check; a violation raises VerificationFailed, which rolls the transaction back."""
+    say("begin verify", 0, 0.0)
     t0 = time.perf_counter()
     report = run_checks(conn, plan)
     timings["verify"] = time.perf_counter() - t0
