@@ -195,6 +195,37 @@ def orm_loader(src_url: str, admin: str, pg: str, max_rows: int) -> dict:
         _drop(admin, name)
 
 
+def markdown(results: dict) -> str:
+    """The tables for docs/BENCHMARKS.md, from one run's results."""
+    lines = ["| preset | engine | rows | wall s | rows/s | prepare s | load s | indexes + constraints s | verify s "
+             "| peak memory MB | psql \\copy s | × psql (whole seed) | × psql (load phase) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, r in results["presets"].items():
+        preset, engine = key.split("/")
+        s = r["seconds"]
+        load_phase = s["load"] + s["constraints"]
+        psql = r.get("psql_copy")
+        ratios = (f"{psql['wall']:.1f} | {psql['wall'] / r['wall']:.2f} | {psql['wall'] / load_phase:.2f}" if psql
+                  else "– | – | –")
+        lines.append(f"| {preset} | {engine} | {r['rows']:,} | {r['wall']:.1f} | {r['rows'] / r['wall']:,.0f} "
+                     f"| {s['prepare']:.1f} | {s['load']:.1f} | {s['constraints']:.1f} | {s['verify']:.1f} "
+                     f"| {r['peak_memory_mb']:.0f} | {ratios} |")
+    for key, r in results["presets"].items():
+        if "orm" in r:
+            orm_rate = r["orm"]["rows"] / r["orm"]["wall"]
+            load_phase = r["seconds"]["load"] + r["seconds"]["constraints"]
+            lines += ["", f"ORM loader ({key}): {r['orm']['rows']:,} rows in {r['orm']['wall']:.2f} s = "
+                      f"{orm_rate:,.0f} rows/s; hotelseed whole seed {r['rows'] / r['wall'] / orm_rate:.1f}×, "
+                      f"load phase {r['rows'] / load_phase / orm_rate:.1f}×, psql \\copy "
+                      f"{r['psql_copy']['rows'] / r['psql_copy']['wall'] / orm_rate:.1f}× the ORM loader's rows/s"]
+    if "workers" in results:
+        w = results["workers"]
+        lines += ["", f"--workers at {w['preset']} (PostgreSQL, interleaved): "
+                  + ", ".join(f"{k}: {', '.join(f'{x:.1f}' for x in v)} s" for k, v in w["wall_s"].items())
+                  + f"; best 2 / best 1 = {min(w['wall_s']['2']) / min(w['wall_s']['1']):.2f}"]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--presets", default="small,medium,large,xlarge")
@@ -203,7 +234,11 @@ def main() -> None:
     ap.add_argument("--orm-rows", type=int, default=60_000)
     ap.add_argument("--workers-preset", default="large", help="preset at which --workers 2 is timed against 1")
     ap.add_argument("--out", default="bench/out/scale.json")
+    ap.add_argument("--table-from", help="only print the Markdown tables of an earlier run's JSON")
     args = ap.parse_args()
+    if args.table_from:
+        print(markdown(json.loads(Path(args.table_from).read_text())))
+        return
     admin = make_url(args.pg).set(drivername="postgresql").render_as_string(hide_password=False)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -241,6 +276,7 @@ def main() -> None:
         results["workers"] = {"preset": args.workers_preset, "wall_s": runs}
         save()
         print("workers", json.dumps(runs), flush=True)
+    print(markdown(json.loads(out.read_text())))
 
 
 if __name__ == "__main__":

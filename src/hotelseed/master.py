@@ -208,6 +208,7 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[s
     gc.collect()
     for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)), properties, workers):
         sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
+        del payload  # let go before the next partition arrives
     if group is not None:
         sink.write(sink.encode(group), label="group: loyalty, mail")
         group.clear()

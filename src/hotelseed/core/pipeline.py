@@ -9,6 +9,7 @@ results travel back. Results are the same whichever process computed them: jobs 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
@@ -30,6 +31,11 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0)
     global _JOB
     _JOB = job  # inherited by the forked workers
     ctx = mp.get_context("fork")
+    # Objects made before the fork move to the permanent generation, so the children's collections never write
+    # to the pages they share with this process (each write would copy a page: memory grew with the shared
+    # context, i.e. with the number of members). https://docs.python.org/3/library/gc.html#gc.freeze
+    gc.collect()
+    gc.freeze()
     pool = ctx.Pool(processes=min(workers, len(keys)))
     try:
         pending: deque = deque()
@@ -45,8 +51,10 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0)
             if nxt is not None:
                 pending.append((nxt, pool.apply_async(_run, (nxt,))))
             yield key, value
+            del value  # not held while the next result is received: one result in this process at a time
         pool.close()
     finally:
         pool.terminate()
         pool.join()
+        gc.unfreeze()
         _JOB = None
