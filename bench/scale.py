@@ -234,6 +234,7 @@ def main() -> None:
     ap.add_argument("--orm-rows", type=int, default=60_000)
     ap.add_argument("--workers-preset", default="large", help="preset at which --workers 2 is timed against 1")
     ap.add_argument("--out", default="bench/out/scale.json")
+    ap.add_argument("--no-baselines", action="store_true", help="hotelseed only: no psql \\copy, no ORM loader")
     ap.add_argument("--table-from", help="only print the Markdown tables of an earlier run's JSON")
     args = ap.parse_args()
     if args.table_from:
@@ -257,8 +258,9 @@ def main() -> None:
                 name, url = _pg_db(admin, args.pg)
                 try:
                     res = run_seed(url, preset, 1)
-                    res["psql_copy"] = psql_copy(url, admin, args.pg)
-                    if preset == "small":
+                    if not args.no_baselines:
+                        res["psql_copy"] = psql_copy(url, admin, args.pg)
+                    if preset == "small" and not args.no_baselines:
                         res["orm"] = orm_loader(url, admin, args.pg, args.orm_rows)
                 finally:
                     _drop(admin, name)

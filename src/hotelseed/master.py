@@ -27,7 +27,7 @@ from hotelseed.guard import Consent, check_environment, check_target, confirm_de
 from hotelseed.models import metadata
 from hotelseed import dataset
 from hotelseed.core.partition import STRIDE
-from hotelseed.core.pipeline import ordered_results
+from hotelseed.core.pipeline import give_back_memory, ordered_results
 from hotelseed.modules.identity.generate import StaffMember, generate_staff
 from hotelseed.modules.properties.catalogue import check_owner, ensure_catalogue, next_id, read_world
 from hotelseed.plan import Options, Plan, make_plan
@@ -209,6 +209,7 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[s
     for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)), properties, workers):
         sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
         del payload  # let go before the next partition arrives
+        give_back_memory()
     if group is not None:
         sink.write(sink.encode(group), label="group: loyalty, mail")
         group.clear()

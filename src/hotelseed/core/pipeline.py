@@ -9,12 +9,32 @@ results travel back. Results are the same whichever process computed them: jobs 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing as mp
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
 _JOB: Callable[[Any], Any] | None = None
+
+
+def _load_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_MALLOC_TRIM = _load_trim()
+
+
+def give_back_memory() -> None:
+    """Return the heap's free pages to the operating system (glibc's malloc_trim). NumPy's large temporaries
+    are freed but their pages stay with the process otherwise, and a forked worker would start from them: the
+    loader's memory then grew with the shared context's peak, not with what it still holds."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _run(key):
@@ -35,6 +55,7 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0)
     # to the pages they share with this process (each write would copy a page: memory grew with the shared
     # context, i.e. with the number of members). https://docs.python.org/3/library/gc.html#gc.freeze
     gc.collect()
+    give_back_memory()
     gc.freeze()
     pool = ctx.Pool(processes=min(workers, len(keys)))
     try:
