@@ -268,14 +268,16 @@ def main() -> None:
             save()
             print(key, json.dumps(res), flush=True)
     if args.workers_preset:
-        runs = {}
+        runs, phases = {}, {}
         for workers in (1, 2, 1, 2):  # interleaved
             name, url = _pg_db(admin, args.pg)
             try:
-                runs.setdefault(workers, []).append(run_seed(url, args.workers_preset, workers)["wall"])
+                res = run_seed(url, args.workers_preset, workers)
+                runs.setdefault(workers, []).append(res["wall"])
+                phases.setdefault(workers, []).append(res["seconds"])
             finally:
                 _drop(admin, name)
-        results["workers"] = {"preset": args.workers_preset, "wall_s": runs}
+        results["workers"] = {"preset": args.workers_preset, "wall_s": runs, "seconds": phases}
         save()
         print("workers", json.dumps(runs), flush=True)
     print(markdown(json.loads(out.read_text())))
