@@ -327,25 +327,31 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ):
     """Run one check per invariant and print: invariant, rows checked, violations, example ids. Exit 1 on any violation."""
-    from hotelseed.modules.bookings.checks import params_for
     from hotelseed.profile import load_profile
     from hotelseed.schema_admin import require_current
-    from hotelseed.core.checks import run
-    from hotelseed.verify import ALL_CHECKS
 
     prof = load_profile(profile) if profile else None
     engine, _ = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
-        params = params_for(conn, int(parse_as_of(as_of).timestamp()) if as_of else None)
-        params["_profile"] = prof or _seeded_profile(conn)
-        report = run(conn, ALL_CHECKS, params)
+        report = _run_checks(conn, prof, as_of)
     if as_json:
         print(json.dumps({"ok": report.ok, "checks": report.as_json()}, indent=2))
     else:
         _print_report(report)
     if not report.ok:
         raise VerificationFailed(report.failure_line(), report)
+
+
+def _run_checks(conn, prof, as_of: str | None):
+    """Every check against a seeded database, with the profile given or else the latest seed run's."""
+    from hotelseed.core.checks import run
+    from hotelseed.modules.bookings.checks import params_for
+    from hotelseed.verify import ALL_CHECKS
+
+    params = params_for(conn, int(parse_as_of(as_of).timestamp()) if as_of else None)
+    params["_profile"] = prof or _seeded_profile(conn)
+    return run(conn, ALL_CHECKS, params)
 
 
 def _seeded_profile(conn):
@@ -464,10 +470,6 @@ shard_app = typer.Typer(no_args_is_help=True, help=(
 app.add_typer(shard_app, name="shard")
 
 
-def _step_printer(quiet: bool) -> "StepDisplay":
-    return StepDisplay(quiet)
-
-
 @shard_app.command("prepare")
 def shard_prepare(
     shards: int = typer.Option(..., "--shards", min=1, help="How many shards will load the data."),
@@ -496,7 +498,7 @@ def shard_prepare(
                     rooms_per_property, scale, keep_staff)
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
-    with _step_printer(quiet) as progress:
+    with StepDisplay(quiet) as progress:
         run_id = sh.prepare(engine, opts, shards, consent, progress)
     if not quiet:
         out.print(f"[green]OK[/green]: run {run_id} prepared for {shards} shards on {redact(url)}; now run "
@@ -519,7 +521,7 @@ def shard_load(
     part = Shard.parse(shard)
     consent = _consent(False, allow_remote, override_environment_check)
     engine, _ = _engine(database_url, consent)
-    with _step_printer(quiet) as progress:
+    with StepDisplay(quiet) as progress:
         written = sh.load(engine, part, workers, consent, progress)
     if not quiet:
         out.print(f"[green]OK[/green]: shard {part} loaded, {sum(written.values()):,} rows.")
@@ -538,7 +540,7 @@ def shard_finish(
 
     consent = _consent(False, allow_remote, override_environment_check)
     engine, _ = _engine(database_url, consent)
-    with _step_printer(quiet or as_json) as progress:
+    with StepDisplay(quiet or as_json) as progress:
         report = sh.finish(engine, consent, progress)
     if as_json:
         print(json.dumps({"ok": report.ok, "checks": report.as_json()}, indent=2))
@@ -573,19 +575,14 @@ def report(
     """Write one self-contained HTML file that shows the dataset: rows per table, every check, and charts
     (occupancy, status, lead time, stay length, ADR, tiers, threads, staff workload). Opens offline."""
     from hotelseed.api import write_report
-    from hotelseed.modules.bookings.checks import params_for
     from hotelseed.profile import load_profile
     from hotelseed.schema_admin import require_current
-    from hotelseed.core.checks import run
-    from hotelseed.verify import ALL_CHECKS
 
     engine, url = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
         prof = load_profile(profile) if profile else _seeded_profile(conn)
-        params = params_for(conn, None)
-        params["_profile"] = prof
-        checks = None if skip_checks else run(conn, ALL_CHECKS, params)
+        checks = None if skip_checks else _run_checks(conn, prof, None)
         row = conn.execute(sa.text("SELECT seed, as_of, profile FROM seed_runs ORDER BY id DESC LIMIT 1")).first()
         meta = {"database": redact(url)}
         if row:

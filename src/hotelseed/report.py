@@ -66,17 +66,27 @@ def _month(d: str, col: str) -> str:
     return f"to_char({col}, 'YYYY-MM')" if d == "postgresql" else f"strftime('%Y-%m', {col})"
 
 
+def _pivot(cells) -> tuple[list, list, np.ndarray]:
+    """(row, column, value) cells as a grid: the sorted row labels, the sorted column labels, NaN where no cell."""
+    cells = list(cells)
+    rows = sorted({r for r, _c, _v in cells})
+    cols = sorted({c for _r, c, _v in cells})
+    at_row = {r: i for i, r in enumerate(rows)}
+    at_col = {c: j for j, c in enumerate(cols)}
+    grid = np.full((len(rows), len(cols)), np.nan)
+    for r, c, v in cells:
+        grid[at_row[r], at_col[c]] = v
+    return rows, cols, grid
+
+
 def occupancy_heatmap(conn: Connection) -> Chart | None:
     d = conn.dialect.name
     rows = fetch(conn, f"SELECT p.slug, {_month(d, 'i.stay_date')}, sum(i.booked), sum(i.base_available) FROM "
                        "inventories i JOIN properties p ON p.id = i.property_id GROUP BY p.slug, 2 ORDER BY 1, 2")
     if not rows:
         return None
-    props = sorted({r[0] for r in rows})
-    months = sorted({r[1] for r in rows})
-    grid = np.full((len(props), len(months)), np.nan)
-    for slug, month, booked, rooms in rows:
-        grid[props.index(slug), months.index(month)] = 100 * float(booked) / max(float(rooms), 1)
+    props, months, grid = _pivot((slug, month, 100 * float(booked) / max(float(rooms), 1))
+                                 for slug, month, booked, rooms in rows)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(props) + 1.6))
     im = ax.imshow(grid, aspect="auto", cmap="YlGnBu", vmin=0, vmax=100)
@@ -93,18 +103,14 @@ def status_by_month(conn: Connection) -> Chart | None:
                        "GROUP BY 1, 2 ORDER BY 1")
     if not rows:
         return None
-    months = sorted({r[0] for r in rows})
-    statuses = sorted({r[1] for r in rows}, key=lambda s: -sum(r[2] for r in rows if r[1] == s))
+    statuses, months, grid = _pivot((status, month, n) for month, status, n in rows)
+    grid = np.nan_to_num(grid)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 3.6))
     bottom = np.zeros(len(months))
-    for k, st in enumerate(statuses):
-        v = np.zeros(len(months))
-        for m, s, n in rows:
-            if s == st:
-                v[months.index(m)] = n
-        ax.bar(range(len(months)), v, bottom=bottom, label=st, color=PALETTE[k % len(PALETTE)], width=0.9)
-        bottom += v
+    for k, i in enumerate(np.argsort(-grid.sum(axis=1), kind="stable")):  # the most frequent status first
+        ax.bar(range(len(months)), grid[i], bottom=bottom, label=statuses[i], color=PALETTE[k % len(PALETTE)], width=0.9)
+        bottom += grid[i]
     _month_axis(ax, months)
     ax.set_ylabel("bookings")
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -112,15 +118,19 @@ def status_by_month(conn: Connection) -> Chart | None:
                  "(or was due to).", _svg(fig))
 
 
+def _bin_label(expr: str, bins: list) -> str:
+    """A SQL expression naming the bin ([label, low, high|None], bounds inclusive) that `expr` falls in."""
+    return "CASE " + " ".join(f"WHEN {expr} >= {lo}" + (f" AND {expr} <= {hi}" if hi is not None else "")
+                              + f" THEN '{lab}'" for lab, lo, hi in bins) + " END"
+
+
 def _binned(conn: Connection, expr: str, bins: list, where: str = "") -> dict[str, dict[str, int]]:
-    """Counts per property kind and bin label, the bins ([label, low, high|None]) applied in SQL."""
-    cases = " ".join(f"WHEN {expr} >= {lo}" + (f" AND {expr} <= {hi}" if hi is not None else "") + f" THEN '{lab}'"
-                     for lab, lo, hi in bins)
+    """Counts per property kind and bin label, the bins applied in SQL."""
     out: dict[str, dict[str, int]] = {}
-    for kind, label, n in fetch(conn, f"SELECT CAST(p.kind AS VARCHAR(16)), CASE {cases} END, count(*) FROM bookings b "
-                                      f"JOIN properties p ON p.id = b.property_id {where} GROUP BY 1, 2"):
+    for kind, label, n in fetch(conn, f"SELECT CAST(p.kind AS VARCHAR(16)), {_bin_label(expr, bins)}, count(*) FROM "
+                                      f"bookings b JOIN properties p ON p.id = b.property_id {where} GROUP BY 1, 2"):
         if label is not None:
-            out.setdefault(kind, {})[label] = out.setdefault(kind, {}).get(label, 0) + int(n)
+            out.setdefault(kind, {})[label] = int(n)
     return out
 
 
@@ -161,14 +171,11 @@ def adr_by_month(conn: Connection) -> Chart | None:
                        "CAST(b.status AS VARCHAR(16)) IN ('CHECKED_IN','CHECKED_OUT','COMPLETED') GROUP BY 1, 2, 3 ORDER BY 3")
     if not rows:
         return None
-    months = sorted({r[2] for r in rows})
-    props = sorted({(r[0], r[1]) for r in rows})
+    props, months, grid = _pivot(((slug, cur), month, net / 100 / max(n, 1)) for slug, cur, month, net, n in rows)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 3.4))
     for k, (slug, cur) in enumerate(props[:10]):
-        series = {m: net / 100 / max(n, 1) for s, c, m, net, n in rows if s == slug}
-        ax.plot(range(len(months)), [series.get(m, np.nan) for m in months], label=f"{slug} ({cur})",
-                color=PALETTE[k % len(PALETTE)], lw=1.4)
+        ax.plot(range(len(months)), grid[k], label=f"{slug} ({cur})", color=PALETTE[k % len(PALETTE)], lw=1.4)
     _month_axis(ax, months)
     ax.set_ylabel("ADR (net per room-night)")
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -208,14 +215,13 @@ def thread_mix(conn: Connection) -> Chart | None:
                        "GROUP BY 1, 2 ORDER BY 1, 2")
     if not rows:
         return None
-    cats = sorted({r[0] for r in rows})
-    chans = sorted({r[1] for r in rows})
+    cats, chans, grid = _pivot(rows)
+    grid = np.nan_to_num(grid)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     width = 0.8 / len(chans)
     for k, ch in enumerate(chans):
-        ax.bar(np.arange(len(cats)) + k * width, [next((n for c, h, n in rows if c == cat and h == ch), 0) for cat in cats],
-               width=width, label=ch, color=PALETTE[k % len(PALETTE)])
+        ax.bar(np.arange(len(cats)) + k * width, grid[:, k], width=width, label=ch, color=PALETTE[k % len(PALETTE)])
     ax.set_xticks(np.arange(len(cats)) + 0.4 - width / 2, cats)
     ax.set_ylabel("threads")
     ax.legend(fontsize=7, frameon=False)
@@ -236,10 +242,8 @@ def workload(conn: Connection) -> list[Chart]:
     bins = [["< 15 min", 0, 899], ["15-60 min", 900, 3599], ["1-4 h", 3600, 14399], ["4-24 h", 14400, 86399],
             ["1 day+", 86400, None]]
     expr = f"({epoch(d, 't.first_response_at')} - {epoch(d, 't.created_at')})"
-    cases = " ".join(f"WHEN {expr} >= {lo}" + (f" AND {expr} <= {hi}" if hi is not None else "") + f" THEN '{lab}'"
-                     for lab, lo, hi in bins)
-    got = dict(fetch(conn, f"SELECT CASE {cases} END, count(*) FROM threads t WHERE t.first_response_at IS NOT NULL "
-                           "GROUP BY 1"))
+    got = dict(fetch(conn, f"SELECT {_bin_label(expr, bins)}, count(*) FROM threads t WHERE t.first_response_at IS "
+                           "NOT NULL GROUP BY 1"))
     if got:
         charts.append(_bars("First response times", "Time from a thread's first message to the first answer "
                             "(night-time messages wait for the morning shift).", [b[0] for b in bins],

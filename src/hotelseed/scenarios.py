@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 
 from hotelseed.core.checks import fetch
 from hotelseed.modules.identity.generate import DEV_PASSWORD
+from hotelseed.modules.identity.models import STAFF_ROLES
 
-STAFF_ROLES = ("MANAGER", "STAFF_FRONTDESK", "STAFF_OPS")
 STATUS_WHY = {
     "HOLD": "a web checkout being paid for right now: the inventory hold expires in minutes",
     "PENDING": "waiting for the property to confirm (a phone or group request)",
@@ -59,8 +59,9 @@ def catalogue(conn: Connection, local: bool, as_of_day: str | None = None) -> li
 
     # Logins: one per staff role at each property, and the organization's admins.
     for row in fetch(conn, "SELECT p.slug, r.role_key, min(u.email) FROM user_roles r JOIN users u ON u.id = r.user_id "
-                           "JOIN properties p ON p.id = r.property_id WHERE r.role_key IN ('MANAGER','STAFF_FRONTDESK',"
-                           "'STAFF_OPS') GROUP BY p.slug, r.role_key ORDER BY p.slug, r.role_key"):
+                           "JOIN properties p ON p.id = r.property_id WHERE r.role_key IN "
+                           f"({', '.join(repr(r) for r in STAFF_ROLES)}) GROUP BY p.slug, r.role_key "
+                           "ORDER BY p.slug, r.role_key"):
         slug, role, email = row
         add(f"login {role.lower()}", f"sign in as the {role.replace('_', ' ').lower()} of {slug}: sees what that role "
             f"may do at that property only", {"email": email, "property": slug, "role": role},
