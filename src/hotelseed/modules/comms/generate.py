@@ -135,10 +135,11 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
     threads = []
     share = float(cfg.get("booking_thread_share", 0.1))
     pick = np.flatnonzero(rng.random(n_b) < share)
-    for b in pick:
+    # The property's check-in moment of each picked booking (every booking here is this property's).
+    ci_moments = clocks[p_index].utc(facts.check_in[pick], np.full(len(pick), here.check_in_minutes * 60)).tolist()
+    for b, ci_moment in zip(pick.tolist(), ci_moments):
         st = facts.status[b]
         pi = int(facts.property_index[b])
-        ci_moment = int(clocks[pi].utc(np.array([facts.check_in[b]]), np.array([props[pi].check_in_minutes * 60]))[0])
         if st == "CANCELLED":
             topic = "cancellation_request" if rng.random() < 0.7 else "confirmation_request"
         elif st in ("CHECKED_OUT", "COMPLETED"):
@@ -217,7 +218,7 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
                 if direction == "OUTBOUND":
                     med, p90 = resp.get(channel, [60, 600])
                     t += int(_lognormal(trng, med, p90) * 60) + 30
-                    local = int(clocks[pi].local_seconds(np.array([t]))[0])
+                    local = clocks[pi].local_seconds_at(t)
                     if local < 7 * 3600:  # night: the morning shift answers
                         t += 7 * 3600 - local + int(trng.random() * 2700)
                 else:
