@@ -131,9 +131,9 @@ def test_every_check_has_a_corruption():
     assert sorted(CORRUPT) == sorted(c.name for c in ALL_CHECKS)
 
 
-@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.name)
-def test_check_reports_corruption(small_dataset, check):
-    url, _ = small_dataset
+def violations_after(url: str, check, statements: list[str]) -> int:
+    """Run `statements` (rendered for the engine) on the seeded data inside a transaction that is rolled back,
+    and return how many violations `check` then finds; the data must pass the check before."""
     engine = make_engine(url)
     with engine.connect() as conn:
         with conn.begin() as tx:
@@ -141,8 +141,51 @@ def test_check_reports_corruption(small_dataset, check):
             params["_profile"] = load_profile()
             assert run(conn, [check], params).ok, "the seeded data must pass before it is corrupted"
             unguard(conn)
-            for sql in CORRUPT[check.name]:
-                assert conn.exec_driver_sql(render(sql, conn.dialect.name)).rowcount >= 1, sql
+            for sql in statements:
+                sql = render(sql, conn.dialect.name)
+                assert conn.exec_driver_sql(sql).rowcount >= 1, sql
             outcome = run(conn, [check], params).outcomes[0]
             tx.rollback()
-        assert outcome.violations >= 1, "{check.name} did not notice: {CORRUPT[check.name]}"
+    return outcome.violations
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.name)
+def test_check_reports_corruption(small_dataset, check):
+    url, _ = small_dataset
+    assert violations_after(url, check, CORRUPT[check.name]) >= 1, f"{check.name} did not notice: {CORRUPT[check.name]}"
+
+
+# More ways to break the checks that compute in SQL what they once computed in Python (each field they derive,
+# each kind of send a suppression forbids): (check, statements), rendered as above; {JSON:...} and
+# {MSG_CHANNEL:...} cast a text expression to the column's type on PostgreSQL.
+MORE_CORRUPTIONS = [
+    ("threads.derived_fields", ["UPDATE threads SET sla_breached = NOT sla_breached WHERE id = [threads|1 = 1]"]),
+    ("threads.derived_fields", ["UPDATE threads SET first_response_at = NULL WHERE id = "
+                                "[threads|first_response_at IS NOT NULL]"]),
+    ("suppressions.honoured", [
+        "UPDATE emails SET to_emails = {JSON:(SELECT '[\"' || address || '\"]' FROM suppressions WHERE reason = "
+        "'HARD_BOUNCE' ORDER BY id LIMIT 1)}, created_at = {FAR} WHERE id = [emails|direction = 'OUTBOUND']"]),
+    ("suppressions.honoured", [
+        "UPDATE message_logs SET phone = (SELECT address FROM suppressions WHERE reason = 'UNSUBSCRIBE' AND channel <> "
+        "'EMAIL' ORDER BY id LIMIT 1), channel = {MSG_CHANNEL:(SELECT CAST(channel AS VARCHAR(16)) FROM suppressions "
+        "WHERE reason = 'UNSUBSCRIBE' AND channel <> 'EMAIL' ORDER BY id LIMIT 1)}, created_at = {FAR} "
+        "WHERE id = [message_logs|direction = 'OUTBOUND']"]),
+]
+
+
+def _casts(sql: str, dialect: str) -> str:
+    import re
+
+    casts = {"JSON": "JSONB", "MSG_CHANNEL": "message_channel"}
+    return re.sub(r"\{(JSON|MSG_CHANNEL):(.*?)\}(?=,| WHERE)",
+                  lambda m: f"CAST({m.group(2)} AS {casts[m.group(1)]})" if dialect == "postgresql" else m.group(2), sql)
+
+
+@pytest.mark.parametrize("case", range(len(MORE_CORRUPTIONS)), ids=lambda i: f"{MORE_CORRUPTIONS[i][0]}-{i}")
+def test_check_reports_more_corruptions(small_dataset, case):
+    name, statements = MORE_CORRUPTIONS[case]
+    (check,) = [c for c in ALL_CHECKS if c.name == name]
+    url, _ = small_dataset
+    dialect = make_engine(url).dialect.name
+    assert violations_after(url, check, [_casts(sql, dialect) for sql in statements]) >= 1, \
+        f"{name} did not notice: {statements}"

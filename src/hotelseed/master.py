@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import pickle
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -96,17 +98,30 @@ class TableSink:
         self.chunks: dict[str, int] = {}  # chunks of each table sent so far (failpoints between chunks)
         self.dialect = conn.dialect.name if conn is not None else None
 
-    def encode(self, tables: dict[str, Columns]) -> dict:
-        """What a worker hands back: binary COPY chunks for PostgreSQL, the columns themselves otherwise."""
+    def encode(self, tables: dict[str, Columns], spool: str | None = None) -> dict:
+        """What a worker hands back: binary COPY chunks for PostgreSQL, the columns themselves otherwise. With
+        `spool` (a file path), the chunks (PostgreSQL) or each table's pickled columns (SQLite) go to that file and
+        only where they are comes back: the loader then reads one table or chunk at a time."""
         out = {}
-        for name, cols in tables.items():
-            if not len(cols):
-                continue
-            table = metadata.tables[name]
-            if self.dialect == "postgresql":
-                out[name] = (list(cols.data), loader.encode_pg(table, cols), len(cols))
-            else:
-                out[name] = cols
+        writer = loader.Spool(spool) if spool else None
+        try:
+            for name in list(tables):
+                cols = tables.pop(name)  # let each table's columns go once encoded
+                if not len(cols):
+                    continue
+                table = metadata.tables[name]
+                if self.dialect == "postgresql":
+                    chunks = loader.encode_pg(table, cols)
+                    if writer is not None:
+                        chunks = [writer.add(c) for c in chunks]
+                    out[name] = (list(cols.data), chunks, len(cols))
+                elif writer is not None:
+                    out[name] = writer.add(pickle.dumps(cols, protocol=pickle.HIGHEST_PROTOCOL))
+                else:
+                    out[name] = cols
+        finally:
+            if writer is not None:
+                writer.close()
         return out
 
     def write(self, payload: dict, only: set[str] | None = None, label: str = "") -> int:
@@ -120,6 +135,8 @@ class TableSink:
             if table.name not in self.written:
                 failpoint(f"load:{table.name}")  # the table's first rows are about to go in
             before = self.chunks.get(table.name, 0)
+            if isinstance(item, loader.Spooled):  # a table's columns a worker spooled
+                item = pickle.loads(item.read())
             if isinstance(item, tuple):
                 names, chunks, n = item
                 loader.write_pg(self.conn, table, names, chunks, before)
@@ -206,10 +223,20 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[s
         del early
     ctx.release()
     gc.collect()
-    for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i)), properties, workers):
-        sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
-        del payload  # let go before the next partition arrives
-        give_back_memory()
+    # Workers spool their results to a file per partition (see loader.Spooled): the loader then holds one chunk
+    # or table, not a partition twice over (object and pickle), nor does a worker hold a pickled copy of its result.
+    with tempfile.TemporaryDirectory(prefix="hotelseed-spool-") as spool_dir:
+        def spool(i: int) -> str | None:
+            return os.path.join(spool_dir, f"partition-{i}.copy") if workers > 0 else None
+
+        for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
+                                           properties, workers):
+            sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
+            del payload  # let go before the next partition arrives
+            path = spool(pi)
+            if path and os.path.exists(path):
+                os.unlink(path)
+            give_back_memory()
     if group is not None:
         sink.write(sink.encode(group), label="group: loyalty, mail")
         group.clear()

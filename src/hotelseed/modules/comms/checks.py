@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import sqlalchemy as sa
+
 from hotelseed.core.checks import Check, epoch, fetch
 
 M = "comms"
@@ -17,43 +19,54 @@ SLA_DEFAULT = {"URGENT": 15, "HIGH": 60, "NORMAL": 240, "LOW": 1440}
 
 
 def _derived(conn, params):
-    """first_response_at = first outbound item; last_message_at = last item; sla_breached by priority (inv. 23)."""
+    """first_response_at = first outbound item; last_message_at = last item; sla_breached by priority (inv. 23).
+    In SQL, thread by thread in the database: what is read back is the violations, whatever the hub's size."""
     d = conn.dialect.name
     prof = params.get("_profile")
     sla = (prof.comms.get("sla_minutes") if prof else None) or SLA_DEFAULT
-    first_out, last = {}, defaultdict(int)
-    for t, direction, at in fetch(conn, f"SELECT t, dir, {epoch(d, 'at')} FROM ({ITEMS}) x"):
-        if direction == "OUTBOUND":
-            first_out[t] = min(first_out.get(t, at), at)
-        if direction in ("INBOUND", "OUTBOUND"):
-            last[t] = max(last[t], at)
-    rows = fetch(conn, f"SELECT id, priority, {epoch(d, 'created_at')}, {epoch(d, 'first_response_at')}, "
-                       f"{epoch(d, 'last_message_at')}, sla_breached FROM threads")
-    bad = []
-    for tid, prio, created, fr, lm, breached in rows:
-        want_breach = (fr - created > sla[prio] * 60) if fr is not None else (params["as_of"] - created > sla[prio] * 60)
-        if fr != first_out.get(tid) or lm != (last.get(tid) or None) or bool(breached) != want_breach:
-            bad.append(tid)
-    return len(rows), bad
+    limit = "CASE CAST(t.priority AS VARCHAR(8)) " + " ".join(
+        f"WHEN '{k}' THEN {int(v) * 60}" for k, v in sla.items()) + " END"
+    answered_after = f"{epoch(d, 't.first_response_at')} - {epoch(d, 't.created_at')}"
+    waiting = f"{int(params['as_of'])} - {epoch(d, 't.created_at')}"
+    want_breach = f"CASE WHEN t.first_response_at IS NOT NULL THEN {answered_after} ELSE {waiting} END > {limit}"
+    checked = int(conn.execute(sa.text("SELECT count(*) FROM threads")).scalar())
+    bad = [r[0] for r in fetch(conn, (
+        "SELECT t.id FROM threads t LEFT JOIN (SELECT x.t AS thread_id, "
+        "MIN(CASE WHEN x.dir = 'OUTBOUND' THEN x.at END) AS first_out, "
+        "MAX(CASE WHEN x.dir IN ('INBOUND','OUTBOUND') THEN x.at END) AS last_item "
+        f"FROM ({ITEMS}) x GROUP BY x.t) a ON a.thread_id = t.id WHERE "
+        f"coalesce({epoch(d, 't.first_response_at')}, -1) <> coalesce({epoch(d, 'a.first_out')}, -1) "
+        f"OR coalesce({epoch(d, 't.last_message_at')}, -1) <> coalesce({epoch(d, 'a.last_item')}, -1) "
+        f"OR (CASE WHEN {want_breach} THEN 1 ELSE 0 END) <> (CASE WHEN t.sla_breached THEN 1 ELSE 0 END)"))]
+    return checked, bad
+
+
+def _recipients(d: str) -> str:
+    """(address, category, epoch seconds) of every outbound e-mail's every recipient."""
+    expand = ("CROSS JOIN LATERAL jsonb_array_elements_text(e.to_emails) AS j(value)" if d == "postgresql"
+              else ", json_each(e.to_emails) j")
+    return (f"SELECT j.value AS address, e.category AS category, {epoch(d, 'e.created_at')} AS at FROM emails e {expand} "
+            "WHERE e.direction = 'OUTBOUND'")
 
 
 def _suppression(conn, params):
     """Bounce/complaint suppressions point at the e-mail with that event; after suppressed_at no outbound mail
-    (any, for bounces/complaints; marketing, for unsubscribes) and no outbound message to an opted-out phone (inv. 24)."""
+    (any, for bounces/complaints; marketing, for unsubscribes) and no outbound message to an opted-out phone (inv. 24).
+    Only the events, e-mails and messages of suppressed addresses are read: memory follows the suppressions."""
     d = conn.dialect.name
     sups = fetch(conn, f"SELECT id, channel, address, reason, origin_email_id, {epoch(d, 'suppressed_at')} FROM suppressions")
     events = defaultdict(list)
     for eid, typ, rcpt, at, status in fetch(conn, f"SELECT e.email_id, e.event_type, e.recipient, {epoch(d, 'e.occurred_at')}, "
-                                                  "m.status FROM email_events e JOIN emails m ON m.id = e.email_id"):
+                                                  "m.status FROM email_events e JOIN emails m ON m.id = e.email_id "
+                                                  "WHERE e.email_id IN (SELECT origin_email_id FROM suppressions)"):
         events[eid].append((typ, rcpt, at, status))
     outbound = defaultdict(list)
-    for to, cat, at in fetch(conn, f"SELECT to_emails, category, {epoch(d, 'created_at')} FROM emails WHERE direction = 'OUTBOUND'"):
-        import json
-
-        for addr in (json.loads(to) if isinstance(to, str) else to):
-            outbound[addr].append((cat, at))
+    for addr, cat, at in fetch(conn, f"SELECT r.address, r.category, r.at FROM ({_recipients(d)}) r WHERE r.address IN "
+                                     "(SELECT address FROM suppressions WHERE channel = 'EMAIL')"):
+        outbound[addr].append((cat, at))
     phone_out = defaultdict(list)
-    for ch, phone, at in fetch(conn, f"SELECT channel, phone, {epoch(d, 'created_at')} FROM message_logs WHERE direction = 'OUTBOUND'"):
+    for ch, phone, at in fetch(conn, f"SELECT channel, phone, {epoch(d, 'created_at')} FROM message_logs WHERE direction = "
+                                     "'OUTBOUND' AND phone IN (SELECT address FROM suppressions WHERE channel <> 'EMAIL')"):
         phone_out[(ch, phone)].append(at)
     bad = []
     for sid, ch, addr, reason, origin, at in sups:
