@@ -29,7 +29,7 @@ from hotelseed.guard import Consent, check_environment, check_target, confirm_de
 from hotelseed.models import metadata
 from hotelseed import dataset
 from hotelseed.core.partition import STRIDE
-from hotelseed.core.pipeline import give_back_memory, ordered_results
+from hotelseed.core.pipeline import give_back_memory, ordered_results, run_apart
 from hotelseed.modules.identity.generate import StaffMember, generate_staff
 from hotelseed.modules.properties.catalogue import check_owner, ensure_catalogue, next_id, read_world
 from hotelseed.plan import Options, Plan, make_plan
@@ -209,25 +209,62 @@ def staff_for(conn: Connection, plan: Plan, world, run_id: int):
     return staff_users, staff, role_id + len(staff_users.roles)
 
 
-def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[str, Columns] | None,
-                    properties: list[int], workers: int, fk_live: bool = True) -> None:
-    """Load the group's partition (when given) and these properties' partitions. With foreign keys checked as rows
-    arrive (SQLite, or live constraints), the group's tables that refer to bookings go last; otherwise the whole
-    group goes first. Either way what has been written is let go before the workers fork, so they do not inherit
-    it: memory holds the shared context and a few partitions."""
+def group_payloads(sink: TableSink, ctx, group: dict[str, Columns], fk_live: bool, spool_dir: str | None = None):
+    """The group's partition encoded for the sink as two payloads: what goes first, and (with foreign keys checked
+    as rows arrive: SQLite, or live constraints) the tables that refer to bookings, which go last."""
     late = dataset.late_group_tables() if fk_live else set()
+    early = {k: group.pop(k) for k in list(group) if k not in late}
+    first = sink.encode(early, spool_dir and os.path.join(spool_dir, "group-first.spool"))
+    last = sink.encode(group, spool_dir and os.path.join(spool_dir, "group-last.spool"))
+    return first, last
+
+
+def prepare_group(sink: TableSink, plan: Plan, world, staff, staff_users, run_id: int, member_role_id: int,
+                  fk_live: bool, spool_dir: str | None):
+    """The shared context (members, their trips, the loyalty replay) and the group's partition, encoded. With a
+    spool directory this runs in a child process that spools the group's payloads and sends back only the context
+    the properties need: the loader's heap then never holds the replay's tables, and the workers forked from it
+    start small (peak memory no longer grows with the number of members)."""
+    def job():
+        ctx = dataset.prepare(plan, world, staff, run_id)
+        group = dataset.group_partition(ctx, staff_users, member_role_id)
+        rows = sum(len(c) for c in group.values())
+        first, last = group_payloads(sink, ctx, group, fk_live, spool_dir)
+        ctx.release()
+        return ctx, first, last, rows
+
+    if spool_dir is None:
+        return job()
+    conn, sink.conn = sink.conn, None  # the child never touches the connection (nor pickles it)
+    try:
+        return run_apart(job)
+    finally:
+        sink.conn = conn
+
+
+def load_partitions(conn: Connection | None, sink: TableSink, ctx, group, properties: list[int], workers: int,
+                    fk_live: bool = True, spool_dir: str | None = None) -> None:
+    """Load the group's partition (when given: its columns, or its two payloads from prepare_group) and these
+    properties' partitions. With foreign keys checked as rows arrive (SQLite, or live constraints), the group's
+    tables that refer to bookings go last; otherwise the whole group goes first. Either way what has been written
+    is let go before the workers fork, so they do not inherit it: memory holds the shared context and a few
+    partitions. Workers spool their results to a file per partition in `spool_dir` (see loader.Spooled): the
+    loader then holds one chunk or table, not a partition twice over (object and pickle), nor does a worker hold
+    a pickled copy of its result."""
     sink.say("begin load", len(properties) + (2 if group else 0), 0.0)
+    first = last = None
     if group:
-        early = {k: group.pop(k) for k in list(group) if k not in late}
-        sink.write(sink.encode(early), label="group: staff, members")
-        del early
+        first, last = group if isinstance(group, tuple) else group_payloads(sink, ctx, group, fk_live)
+        sink.write(first, label="group: staff, members")
+        first = None
     ctx.release()
     gc.collect()
-    # Workers spool their results to a file per partition (see loader.Spooled): the loader then holds one chunk
-    # or table, not a partition twice over (object and pickle), nor does a worker hold a pickled copy of its result.
-    with tempfile.TemporaryDirectory(prefix="hotelseed-spool-") as spool_dir:
+    with contextlib.ExitStack() as stack:
+        if workers > 0 and spool_dir is None:
+            spool_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="hotelseed-spool-"))
+
         def spool(i: int) -> str | None:
-            return os.path.join(spool_dir, f"partition-{i}.copy") if workers > 0 else None
+            return os.path.join(spool_dir, f"partition-{i}.spool") if workers > 0 else None
 
         for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
                                            properties, workers):
@@ -237,9 +274,8 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: dict[s
             if path and os.path.exists(path):
                 os.unlink(path)
             give_back_memory()
-    if group is not None:
-        sink.write(sink.encode(group), label="group: loyalty, mail")
-        group.clear()
+    if last is not None:
+        sink.write(last, label="group: loyalty, mail")
 
 
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
@@ -261,26 +297,28 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
     timings: dict[str, float] = {}
     say = progress or (lambda step, rows, secs: None)
 
-    with guarded_transaction(engine) as conn:
+    with guarded_transaction(engine) as conn, contextlib.ExitStack() as stack:
         t0 = time.perf_counter()
         run = open_run(conn, plan, consent, url, say, dry_run)
         timings["catalogue and cleanup"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         staff_users, staff, member_role_id = staff_for(conn, plan, run.world, run.run_id)
-        ctx = dataset.prepare(plan, run.world, staff, run.run_id)
-        group = dataset.group_partition(ctx, staff_users, member_role_id)
-        timings["prepare"] = time.perf_counter() - t0
-        say("prepare (members, loyalty)", sum(len(c) for c in group.values()), timings["prepare"])
-        failpoint("after-generate")
-
-        sink = TableSink(None if dry_run else conn, say)
-        t0 = time.perf_counter()
         # Data first, then secondary indexes, exclusion constraints and foreign keys, as pg_restore does.
         # HOTELSEED_LIVE_CONSTRAINTS=1 loads with everything live (bench/default_run.py compares the two).
         live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
+        fk_live = live or conn.dialect.name != "postgresql"
+        sink = TableSink(None if dry_run else conn, say)
+        spool_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="hotelseed-spool-")) if workers > 0 else None
+        ctx, *group, rows = prepare_group(sink, plan, run.world, staff, staff_users, run.run_id, member_role_id,
+                                          fk_live, spool_dir)
+        timings["prepare"] = time.perf_counter() - t0
+        say("prepare (members, loyalty)", rows, timings["prepare"])
+        failpoint("after-generate")
+
+        t0 = time.perf_counter()
         with (contextlib.nullcontext() if live else deferred_constraints(conn, dataset.written_tables())):
-            load_partitions(conn, sink, ctx, group, list(range(len(run.world.properties))), workers,
-                            fk_live=live or conn.dialect.name != "postgresql")
+            load_partitions(conn, sink, ctx, tuple(group), list(range(len(run.world.properties))), workers,
+                            fk_live=fk_live, spool_dir=spool_dir)
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             if not live:

@@ -42,6 +42,18 @@ def _run(key):
     return _JOB(key)
 
 
+def run_apart(job: Callable[[], Any]) -> Any:
+    """`job()` in a forked child process, its (pickled) result returned here: what the job allocates on the way,
+    and the heap it fragments, end with the child, so processes forked from this one later do not start from it."""
+    global _JOB
+    _JOB = lambda _key: job()  # noqa: E731 - inherited by the forked child
+    try:
+        with mp.get_context("fork").Pool(processes=1) as pool:
+            return pool.apply(_run, (None,))
+    finally:
+        _JOB = None
+
+
 def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0) -> Iterator[tuple[Any, Any]]:
     keys = list(keys)
     if workers <= 0 or len(keys) <= 1:
