@@ -9,7 +9,6 @@ import contextlib
 import gc
 import os
 import pickle
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -29,7 +28,7 @@ from hotelseed.guard import Consent, check_environment, check_target, confirm_de
 from hotelseed.models import metadata
 from hotelseed import dataset
 from hotelseed.core.partition import STRIDE
-from hotelseed.core.pipeline import give_back_memory, ordered_results, run_apart
+from hotelseed.core.pipeline import give_back_memory, ordered_results, run_apart, spool_directory
 from hotelseed.modules.identity.generate import StaffMember, generate_staff
 from hotelseed.modules.properties.catalogue import check_owner, ensure_catalogue, next_id, read_world
 from hotelseed.plan import Options, Plan, make_plan
@@ -209,7 +208,7 @@ def staff_for(conn: Connection, plan: Plan, world, run_id: int):
     return staff_users, staff, role_id + len(staff_users.roles)
 
 
-def group_payloads(sink: TableSink, ctx, group: dict[str, Columns], fk_live: bool, spool_dir: str | None = None):
+def group_payloads(sink: TableSink, group: dict[str, Columns], fk_live: bool, spool_dir: str | None = None):
     """The group's partition encoded for the sink as two payloads: what goes first, and (with foreign keys checked
     as rows arrive: SQLite, or live constraints) the tables that refer to bookings, which go last."""
     late = dataset.late_group_tables() if fk_live else set()
@@ -229,51 +228,40 @@ def prepare_group(sink: TableSink, plan: Plan, world, staff, staff_users, run_id
         ctx = dataset.prepare(plan, world, staff, run_id)
         group = dataset.group_partition(ctx, staff_users, member_role_id)
         rows = sum(len(c) for c in group.values())
-        first, last = group_payloads(sink, ctx, group, fk_live, spool_dir)
+        first, last = group_payloads(sink, group, fk_live, spool_dir)
         ctx.release()
         return ctx, first, last, rows
 
-    if spool_dir is None:
-        return job()
-    conn, sink.conn = sink.conn, None  # the child never touches the connection (nor pickles it)
-    try:
-        return run_apart(job)
-    finally:
-        sink.conn = conn
+    return job() if spool_dir is None else run_apart(job)
 
 
-def load_partitions(conn: Connection | None, sink: TableSink, ctx, group, properties: list[int], workers: int,
-                    fk_live: bool = True, spool_dir: str | None = None) -> None:
-    """Load the group's partition (when given: its columns, or its two payloads from prepare_group) and these
-    properties' partitions. With foreign keys checked as rows arrive (SQLite, or live constraints), the group's
+def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[dict, dict] | None,
+                    properties: list[int], workers: int, spool_dir: str | None = None) -> None:
+    """Load the group's partition (when given: its two payloads from group_payloads) and these properties'
+    partitions. With foreign keys checked as rows arrive (SQLite, or live constraints), the group's
     tables that refer to bookings go last; otherwise the whole group goes first. Either way what has been written
     is let go before the workers fork, so they do not inherit it: memory holds the shared context and a few
-    partitions. Workers spool their results to a file per partition in `spool_dir` (see loader.Spooled): the
-    loader then holds one chunk or table, not a partition twice over (object and pickle), nor does a worker hold
-    a pickled copy of its result."""
+    partitions. Workers spool their results to a file per partition in `spool_dir` (pipeline.spool_directory; see
+    loader.Spooled): the loader then holds one chunk or table, not a partition twice over (object and pickle), nor
+    does a worker hold a pickled copy of its result."""
     sink.say("begin load", len(properties) + (2 if group else 0), 0.0)
-    first = last = None
-    if group:
-        first, last = group if isinstance(group, tuple) else group_payloads(sink, ctx, group, fk_live)
+    first, last = group or (None, None)
+    if first is not None:
         sink.write(first, label="group: staff, members")
         first = None
     ctx.release()
     gc.collect()
-    with contextlib.ExitStack() as stack:
-        if workers > 0 and spool_dir is None:
-            spool_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="hotelseed-spool-"))
 
-        def spool(i: int) -> str | None:
-            return os.path.join(spool_dir, f"partition-{i}.spool") if workers > 0 else None
+    def spool(i: int) -> str | None:
+        return os.path.join(spool_dir, f"partition-{i}.spool") if spool_dir else None
 
-        for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
-                                           properties, workers):
-            sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
-            del payload  # let go before the next partition arrives
-            path = spool(pi)
-            if path and os.path.exists(path):
-                os.unlink(path)
-            give_back_memory()
+    for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
+                                       properties, workers):
+        sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
+        del payload  # let go before the next partition arrives
+        if spool_dir:
+            os.unlink(spool(pi))
+        give_back_memory()
     if last is not None:
         sink.write(last, label="group: loyalty, mail")
 
@@ -308,7 +296,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
         fk_live = live or conn.dialect.name != "postgresql"
         sink = TableSink(None if dry_run else conn, say)
-        spool_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="hotelseed-spool-")) if workers > 0 else None
+        spool_dir = stack.enter_context(spool_directory(workers))
         ctx, *group, rows = prepare_group(sink, plan, run.world, staff, staff_users, run.run_id, member_role_id,
                                           fk_live, spool_dir)
         timings["prepare"] = time.perf_counter() - t0
@@ -318,7 +306,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         t0 = time.perf_counter()
         with (contextlib.nullcontext() if live else deferred_constraints(conn, dataset.written_tables())):
             load_partitions(conn, sink, ctx, tuple(group), list(range(len(run.world.properties))), workers,
-                            fk_live=fk_live, spool_dir=spool_dir)
+                            spool_dir=spool_dir)
             timings["load"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             if not live:

@@ -29,6 +29,7 @@ from hotelseed.core.columns import Columns
 from hotelseed.core.db import guarded_transaction
 from hotelseed.core.errors import DatabaseStateError, UsageError
 from hotelseed.core.partition import Shard
+from hotelseed.core.pipeline import spool_directory
 from hotelseed.guard import Consent, check_environment, check_target
 from hotelseed.modules.identity.generate import StaffDirectory, Users
 from hotelseed.modules.properties.catalogue import next_id, read_world
@@ -36,8 +37,8 @@ from hotelseed.core.partition import STRIDE
 from hotelseed.plan import Options, make_plan, parse_as_of
 from hotelseed.profile import load_profile
 from hotelseed.schema_admin import require_current
-from hotelseed.master import (Progress, TableSink, _existing_staff, default_workers, load_partitions, open_run, run_lock,
-                            staff_for, verify_run)
+from hotelseed.master import (Progress, TableSink, _existing_staff, default_workers, group_payloads, load_partitions,
+                              open_run, run_lock, staff_for, verify_run)
 
 SHARDS = "hotelseed_shards"
 
@@ -114,7 +115,9 @@ def load(engine: Engine, shard: Shard, workers: int | None = None, consent: Cons
             none = Users(Columns("users"), Columns("user_roles"))
             group = dataset.group_partition(ctx, none, next_id(conn, "user_roles", below=STRIDE))
         mine = [pi for pi in range(len(world.properties)) if shard.owns(pi + 1)]
-        load_partitions(conn, sink, ctx, group, mine, workers, fk_live=False)
+        with spool_directory(workers) as spool_dir:
+            load_partitions(conn, sink, ctx, group and group_payloads(sink, group, fk_live=False), mine, workers,
+                            spool_dir=spool_dir)
         conn.execute(sa.text(f"INSERT INTO {SHARDS} (run_id, shard_index, shard_count, rows, finished_at) VALUES "
                              "(:r, :i, :n, :rows, :at)"), {"r": run_id, "i": shard.index, "n": shard.count,
                                                            "rows": sum(sink.written.values()),

@@ -9,10 +9,12 @@ results travel back. Results are the same whichever process computed them: jobs 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
 import multiprocessing as mp
+import tempfile
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
@@ -40,6 +42,14 @@ def give_back_memory() -> None:
 def _run(key):
     assert _JOB is not None
     return _JOB(key)
+
+
+def spool_directory(workers: int):
+    """Where worker processes spool their results (a temporary directory, removed on exit), or None without
+    workers: a context manager."""
+    if workers <= 0:
+        return contextlib.nullcontext(None)
+    return tempfile.TemporaryDirectory(prefix="hotelseed-spool-")
 
 
 def run_apart(job: Callable[[], Any]) -> Any:
