@@ -41,8 +41,11 @@ def is_fictional_phone(scheme: str, phone: str) -> bool:
     return bool(re.fullmatch(re.escape(prefix) + r"[1-9]\d{%d}" % digits, phone or ""))
 
 
+_SLUG_PART = re.compile(r"[a-z0-9]+")
+
+
 def ascii_slug(text: str) -> str:
-    """'Zoë O'Brien' → 'zoe.obrien': e-mail local parts from names of any locale."""
-    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    parts = re.findall(r"[a-z0-9]+", norm)
+    """'Zoë O'Brien' → 'zoe.o.brien': e-mail local parts from names of any locale."""
+    norm = text.lower() if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    parts = _SLUG_PART.findall(norm)
     return ".".join(parts) or "guest"

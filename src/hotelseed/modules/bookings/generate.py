@@ -476,9 +476,9 @@ def assemble_property(plan: Plan, world, res: dict, people, staff, run_id: int, 
     email = np.where(is_member, people.email[mi] if len(people.email) else gemails, gemails)
     phone = np.where(is_member, people.phone[mi] if len(people.phone) else gphones, gphones)
     registered_guest = ~is_member & is_web
-    guest_uid = np.array([uuid_for(plan.seed, "user", f"guest:{g}") for g in gno], dtype=object)
-    user_id = np.where(is_member, people.user_id[mi] if len(people.user_id) else None,
-                       np.where(registered_guest, guest_uid, None))
+    guest_uid = np.full(n, None, dtype=object)  # only registered guests have a user (and need its id)
+    guest_uid[registered_guest] = [uuid_for(plan.seed, "user", f"guest:{g}") for g in gno[registered_guest].tolist()]
+    user_id = np.where(is_member, people.user_id[mi] if len(people.user_id) else None, guest_uid)
     # OTA bookings are not credited to the account (Hyatt, IHG, Accor; platform.md §4.3 inv. 13).
     linked = is_member & ~is_ota
     account = np.where(linked, mi + 1, 0)  # loyalty account ids are member index + 1
@@ -552,8 +552,8 @@ def assemble_property(plan: Plan, world, res: dict, people, staff, run_id: int, 
     season = np.stack([x.season / x.season.mean() for x in demand_of])
     season_arrival = season[pi, month_of(arrival)]
     has_weekend = np.bincount(night_b, weights=weekend_night, minlength=n) > 0
-    rank = np.array([props[p].room_type_rank[t] for p, t in zip(pi, P["r_room_type"])])
-    top = np.array([props[p].room_type_rank.max() for p in pi])
+    rank = np.asarray(pw.room_type_rank)[P["r_room_type"]]  # one property here (pi is all zeros)
+    top = np.asarray(pw.room_type_rank).max()
     out = BookingsOut()
     out.facts = BookingFacts(
         id=bid, property_index=property_index, member=member, user_id=user_id, status=status, source=ch, created_at=created,
@@ -572,7 +572,7 @@ def assemble_property(plan: Plan, world, res: dict, people, staff, run_id: int, 
     B["id"] = bid
     B["confirmation_number"] = np.array([f"{c}-{x}" for c, x in zip(codes, conf)], dtype=object)
     B["property_id"] = prop_id
-    B["room_type_id"] = np.array([props[p].room_type_ids[t] for p, t in zip(pi, P["r_room_type"])], dtype=np.int64)
+    B["room_type_id"] = np.asarray(pw.room_type_ids, dtype=np.int64)[P["r_room_type"]]
     B["rate_plan_id"] = P["plan_id"]
     B["cancellation_policy_id"] = np.where(policy_id > 0, policy_id, None).astype(object)
     B["loyalty_account_id"] = np.where(linked, account, None).astype(object)

@@ -21,6 +21,7 @@ import numpy as np
 from hotelseed.core import partition
 from hotelseed.core.columns import Columns, object_column, time_column
 from hotelseed.core.ids import scrambled_codes
+from hotelseed.core.rng import choose
 from hotelseed.modules.bookings.generate import NEVER
 from hotelseed.plan import DAY, Plan, make_clock
 
@@ -95,9 +96,13 @@ class MemberChannels:
     contact_of: dict[str, int]  # member's phone → contact id
 
 
+def _sigma(median: float, p90: float) -> float:
+    """The log-scale spread of a lognormal with this median and 90th percentile (z of p90 = 1.2816)."""
+    return math.log(max(p90, median * 1.01) / median) / 1.2816
+
+
 def _lognormal(rng, median: float, p90: float) -> float:
-    sigma = math.log(max(p90, median * 1.01) / median) / 1.2816
-    return median * math.exp(sigma * rng.standard_normal())
+    return median * math.exp(_sigma(median, p90) * rng.standard_normal())
 
 
 @functools.lru_cache(maxsize=256)
@@ -194,50 +199,71 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
                         int(facts.property_index[b]), int(b), int(facts.member[b])])
     threads.sort(key=lambda t: (t[2], t[0], t[4], t[5]))
 
-    # ---- items per thread
+    # ---- items per thread. Each thread's draws are counter-based (thread number, slot), drawn for all threads at
+    # once: a thread keeps its draws whatever the others do, without a generator per thread.
     T = len(threads)
     items: list[Item] = []
     meta = []
     resp = cfg.get("first_response", {})
+    ts = plan.root.child("comms", "thread", here.slug)
+    ks = np.arange(T, dtype=np.int64)
+    channels = choose(cfg["channels"], ts.uniform(ks, 0)).tolist()
+    priorities = choose(cfg["priority"], ts.uniform(ks, 1)).tolist()
+    escalate_u = ts.uniform(ks, 2).tolist()
+    urgent_u = ts.uniform(ks, 3).tolist()
+    n_items_all = choose(ITEMS_PMF, ts.uniform(ks, 4)).tolist()
+    abandoned_all = (ts.uniform(ks, 5) < 0.06).tolist()
+    max_items = max(ITEMS_PMF)
+    # Per item j of thread k: a standard normal for the delay before it, a uniform for a night-time wait.
+    grid = (ks[:, None] * max_items + np.arange(max_items)).reshape(-1)
+    delay_z = ts.normal(grid, 6).reshape(T, max_items).tolist()
+    night_u = ts.uniform(grid, 8).reshape(T, max_items).tolist()
+    escalated_share = float(cfg.get("escalated_share", 0.3)) * 2
+    # Reply delays (minutes), lognormal: (median, sigma) per channel, the staff's answers and the guests' replies.
+    answer_delay = {c: (resp.get(c, [60, 600])[0], _sigma(*resp.get(c, [60, 600]))) for c in cfg["channels"]}
+    guest_delay = {c: (45, _sigma(45, 240)) if c != "EMAIL" else (240, _sigma(240, 1440)) for c in cfg["channels"]}
+    clock = clocks[p_index]
     for k, (cat, topic, at, pi, b, m) in enumerate(threads):
-        trng = plan.root.child("comms", "thread", here.slug, k).generator()
-        channel = _choice(trng, cfg["channels"])
-        priority = _choice(trng, cfg["priority"])
-        escalated = cat == "SUPPORT" and topic == "complaint" and trng.random() < float(cfg.get("escalated_share", 0.3)) * 2
+        channel = channels[k]
+        priority = priorities[k]
+        escalated = cat == "SUPPORT" and topic == "complaint" and escalate_u[k] < escalated_share
         if escalated:
-            priority = "URGENT" if trng.random() < 0.3 else "HIGH"
-        n_items = int(_choice(trng, {str(k_): v for k_, v in ITEMS_PMF.items()}))
-        abandoned = trng.random() < 0.06
+            priority = "URGENT" if urgent_u[k] < 0.3 else "HIGH"
+        n_items = n_items_all[k]
+        abandoned = abandoned_all[k]
         if k >= T - 3 and at > as_of - 4 * 3600:
             n_items = 2  # the fresh ones: a question waiting for its answer
+        z, nu = delay_z[k], night_u[k]
         t = at
-        seq = []
+        planned = 0
         for j in range(n_items):
-            direction = "INBOUND" if j % 2 == 0 else "OUTBOUND"
+            inbound = j % 2 == 0
             if j > 0:
-                if direction == "OUTBOUND":
-                    med, p90 = resp.get(channel, [60, 600])
-                    t += int(_lognormal(trng, med, p90) * 60) + 30
-                    local = clocks[pi].local_seconds_at(t)
+                if not inbound:
+                    med, sg = answer_delay[channel]
+                    t += int(med * math.exp(sg * z[j]) * 60) + 30
+                    local = clock.local_seconds_at(t)
                     if local < 7 * 3600:  # night: the morning shift answers
-                        t += 7 * 3600 - local + int(trng.random() * 2700)
+                        t += 7 * 3600 - local + int(nu[j] * 2700)
                 else:
-                    t += int(_lognormal(trng, 45 if channel != "EMAIL" else 240, 240 if channel != "EMAIL" else 1440) * 60) + 30
-            seq.append((direction, t))
-            if abandoned and direction == "OUTBOUND" and j >= 1:
+                    med, sg = guest_delay[channel]
+                    t += int(med * math.exp(sg * z[j]) * 60) + 30
+            items.append(Item(k, "INBOUND" if inbound else "OUTBOUND", t, channel))
+            planned += 1
+            if abandoned and not inbound:
                 break
         meta.append(dict(cat=cat, topic=topic, at=at, pi=pi, b=b, m=m, channel=channel, priority=priority,
-                         escalated=escalated, complete=not abandoned, planned=len(seq)))
-        for direction, t_ in seq:
-            items.append(Item(k, direction, t_, channel))
+                         escalated=escalated, complete=not abandoned, planned=planned))
     # ---- contact points of each thread's guest
-    def guest_of(k):
+    def contact_points(k):
         mt = meta[k]
         if mt["b"] >= 0:
             b = mt["b"]
             return facts.guest_name[b], facts.email[b], facts.phone[b], facts.user_id[b]
         m = mt["m"]
         return people.name[m], people.email[m], people.phone[m], people.user_id[m]
+
+    guest_of = [contact_points(k) for k in range(T)].__getitem__  # looked up for every item: once per thread
 
     # ---- channel lifecycles, suppressions
     srng = plan.root.child("comms", "lifecycle", here.slug).generator()
@@ -425,6 +451,7 @@ def _tables(plan, world, people, staff, facts, members, threads, meta, rows, liv
     # ---- items into their tables
     emails, events, attachments, messages, calls, notes, sups = [], [], [], [], [], [], []
     last_inbound: dict[int, int] = {}
+    texts: dict[int, tuple[str, str, str, str]] = {}
     for i, it in enumerate(sorted(kept, key=lambda x: (x.at, x.thread))):
         k = it.thread
         if rows[k] is None:
@@ -433,20 +460,23 @@ def _tables(plan, world, people, staff, facts, members, threads, meta, rows, liv
         name, email, phone, uid = guest_of(k)
         pw = props[mt["pi"]]
         b = mt["b"]
-        code = f"{pw.code}-{int(facts.id[b])}" if b >= 0 else ""
         th = new_id[k]
         if it.direction == "INBOUND":
             last_inbound[k] = it.at
-        text_in = INBOUND_TEXT[mt["topic"]].format(code=code, prop=pw.name)
-        text_out = OUTBOUND_TEXT.format(prop=pw.name, answer=ANSWERS[mt["topic"]].format(
-            code=code, cin=f"{pw.check_in_minutes // 60:02d}:{pw.check_in_minutes % 60:02d}"))
+        if k not in texts:  # a thread's texts, made for its first item
+            code = f"{pw.code}-{int(facts.id[b])}" if b >= 0 else ""
+            texts[k] = (code, INBOUND_TEXT[mt["topic"]].format(code=code, prop=pw.name),
+                        OUTBOUND_TEXT.format(prop=pw.name, answer=ANSWERS[mt["topic"]].format(
+                            code=code, cin=f"{pw.check_in_minutes // 60:02d}:{pw.check_in_minutes % 60:02d}")),
+                        SUBJECTS[mt["topic"]].format(code=code, prop=pw.name))
+        code, text_in, text_out, subject = texts[k]
         if it.kind == "EMAIL":
             eid = id_base + len(emails) + 1
             st = it.extra["status"]
             sent = it.at if it.direction == "INBOUND" else min(it.at + 2, as_of) if st != "FAILED" else None
             emails.append((eid, th, it.direction, "TRANSACTIONAL", st,
                            email if it.direction == "INBOUND" else pw.email, [pw.email if it.direction == "INBOUND" else email],
-                           SUBJECTS[mt["topic"]].format(code=code, prop=pw.name), text_in if it.direction == "INBOUND" else text_out,
+                           subject, text_in if it.direction == "INBOUND" else text_out,
                            mt["topic"], it.at, sent))
             if it.direction == "OUTBOUND":
                 if st in ("DELIVERED", "BOUNCED"):
