@@ -243,7 +243,8 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[
     is let go before the workers fork, so they do not inherit it: memory holds the shared context and a few
     partitions. Workers spool their results to a file per partition in `spool_dir` (pipeline.spool_directory; see
     loader.Spooled): the loader then holds one chunk or table, not a partition twice over (object and pickle), nor
-    does a worker hold a pickled copy of its result."""
+    does a worker hold a pickled copy of its result. Since a spooled result is only offsets, workers run up to two
+    partitions ahead: a worker is not left idle while the loader writes a larger partition."""
     sink.say("begin load", len(properties) + (2 if group else 0), 0.0)
     first, last = group or (None, None)
     if first is not None:
@@ -256,7 +257,7 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[
         return os.path.join(spool_dir, f"partition-{i}.spool") if spool_dir else None
 
     for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
-                                       properties, workers):
+                                       properties, workers, ahead=2 * workers if spool_dir else workers):
         sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
         del payload  # let go before the next partition arrives
         if spool_dir:

@@ -1,7 +1,7 @@
 """Running partition jobs in order, in this process or in worker processes, with bounded memory.
 
 `ordered_results(job, keys, workers)` yields `(key, job(key))` in the order of `keys`. With workers > 0 the
-jobs run in that many forked processes, at most `workers` ahead of the consumer: while the consumer (the
+jobs run in that many forked processes, at most `ahead` (by default `workers`) ahead of the consumer: while the consumer (the
 database) takes one result, the workers make the next ones, and no finished result waits in memory. The job and
 whatever it needs are set up before the fork (`fork_state`), so nothing large is pickled per task; only
 results travel back. Results are the same whichever process computed them: jobs are pure functions.
@@ -64,8 +64,13 @@ def run_apart(job: Callable[[], Any]) -> Any:
         _JOB = None
 
 
-def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0) -> Iterator[tuple[Any, Any]]:
+def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0,
+                    ahead: int | None = None) -> Iterator[tuple[Any, Any]]:
+    """`ahead`: jobs submitted but not yet consumed, at most (default `workers`). More than `workers` keeps the
+    workers busy while the consumer is slow on one result; only worth it when results are small (a spool file's
+    offsets), since up to `ahead` finished results wait here."""
     keys = list(keys)
+    ahead = max(workers, ahead or 0)
     if workers <= 0 or len(keys) <= 1:
         for key in keys:
             yield key, job(key)
@@ -85,7 +90,7 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0)
         queue = iter(keys)
         for key in queue:
             pending.append((key, pool.apply_async(_run, (key,))))
-            if len(pending) >= workers:
+            if len(pending) >= ahead:
                 break
         while pending:
             key, result = pending.popleft()
