@@ -256,6 +256,7 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[
     def spool(i: int) -> str | None:
         return os.path.join(spool_dir, f"partition-{i}.spool") if spool_dir else None
 
+    # Two ahead only when results are spooled (offsets); unspooled results would wait here whole.
     for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
                                        properties, workers, ahead=2 * workers if spool_dir else workers):
         sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")

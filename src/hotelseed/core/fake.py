@@ -46,6 +46,8 @@ _SLUG_PART = re.compile(r"[a-z0-9]+")
 
 def ascii_slug(text: str) -> str:
     """'Zoë O'Brien' → 'zoe.o.brien': e-mail local parts from names of any locale."""
-    norm = text.lower() if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    if not text.isascii():  # NFKD leaves ASCII as it is: only other text needs it
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    norm = text.lower()
     parts = _SLUG_PART.findall(norm)
     return ".".join(parts) or "guest"

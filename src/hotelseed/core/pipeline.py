@@ -1,8 +1,9 @@
 """Running partition jobs in order, in this process or in worker processes, with bounded memory.
 
 `ordered_results(job, keys, workers)` yields `(key, job(key))` in the order of `keys`. With workers > 0 the
-jobs run in that many forked processes, at most `ahead` (by default `workers`) ahead of the consumer: while the consumer (the
-database) takes one result, the workers make the next ones, and no finished result waits in memory. The job and
+jobs run in that many forked processes, at most `ahead` (by default `workers`) ahead of the consumer: while the
+consumer (the database) takes one result, the workers make the next ones, and a finished result waits only when
+the caller let them run further ahead (results that are small: spool-file offsets). The job and
 whatever it needs are set up before the fork (`fork_state`), so nothing large is pickled per task; only
 results travel back. Results are the same whichever process computed them: jobs are pure functions.
 """
