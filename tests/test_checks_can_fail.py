@@ -156,9 +156,18 @@ def test_check_reports_corruption(small_dataset, check):
 
 
 # More ways to break the checks that compute in SQL what they once computed in Python (each field they derive,
-# each kind of send a suppression forbids): (check, statements), rendered as above; {JSON:...} and
+# each kind of send a suppression forbids) or that were rewritten for speed (each branch of the audit chain, the
+# cancellation fee on the first night): (check, statements), rendered as above; {JSON:...} and
 # {MSG_CHANNEL:...} cast a text expression to the column's type on PostgreSQL.
 MORE_CORRUPTIONS = [
+    ("audit.chain", ["DELETE FROM booking_audit_logs WHERE booking_id = [bookings|1 = 1]"]),
+    ("audit.chain", ["UPDATE booking_audit_logs SET action = 'NOTE' WHERE id = [booking_audit_logs|action = 'CREATE']"]),
+    ("audit.chain", ["UPDATE booking_audit_logs SET created_at = {PAST} WHERE id = [booking_audit_logs|action = 'CREATE']"]),
+    ("audit.chain", ["UPDATE booking_audit_logs SET from_status = 'HOLD' WHERE id = "
+                     "[booking_audit_logs|action = 'CHECK_OUT']"]),
+    ("money.policy_rates_tax", ["UPDATE bookings SET cancellation_fee = cancellation_fee + 1 WHERE id = "
+                                "[bookings|status = 'CANCELLED' AND cancellation_fee > 0 AND cancellation_policy_id IN "
+                                "(SELECT id FROM cancellation_policies WHERE penalty_basis = 'FIRST_NIGHT')]"]),
     ("threads.derived_fields", ["UPDATE threads SET sla_breached = NOT sla_breached WHERE id = [threads|1 = 1]"]),
     ("threads.derived_fields", ["UPDATE threads SET first_response_at = NULL WHERE id = "
                                 "[threads|first_response_at IS NOT NULL]"]),

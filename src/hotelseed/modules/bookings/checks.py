@@ -100,12 +100,16 @@ def _assignment_times(conn, params):
 
 
 def _nights_sql(d: str) -> str:
-    """Every night of every stay: (booking_id, amount in cents, date text), from the nightly_rates JSON."""
+    """Every night of every stay: (booking_id, amount in cents, date text), from the nightly_rates JSON.
+
+    Ends in an optimisation fence (OFFSET 0; SQLite spells it LIMIT -1 OFFSET 0): without it the database
+    inlines this query into the caller's and re-reads the JSON for each of the dozen times the tax formula
+    names the amount (PostgreSQL, medium seed: the money check 1.6 s → 1.1 s with the fence)."""
     if d == "postgresql":
         return ("SELECT s.booking_id, CAST(ROUND(CAST(r->>'amount' AS NUMERIC) * 100) AS BIGINT) AS amt, "
-                "r->>'date' AS night FROM stays s CROSS JOIN LATERAL jsonb_array_elements(s.nightly_rates) r")
+                "r->>'date' AS night FROM stays s CROSS JOIN LATERAL jsonb_array_elements(s.nightly_rates) r OFFSET 0")
     return ("SELECT s.booking_id, CAST(ROUND(CAST(json_extract(r.value, '$.amount') AS REAL) * 100) AS INTEGER) AS amt, "
-            "json_extract(r.value, '$.date') AS night FROM stays s, json_each(s.nightly_rates) r")
+            "json_extract(r.value, '$.date') AS night FROM stays s, json_each(s.nightly_rates) r LIMIT -1 OFFSET 0")
 
 
 def _tax_sql(profile, amount: str, night: str) -> str:
@@ -138,18 +142,17 @@ def _money_by_policy(conn, params):
         f"ON x.booking_id = b.id WHERE coalesce(x.net, -1) <> {cents('b.net_amount')}"
         + (f" OR x.tax <> {cents('b.tax_amount')}" if profile is not None else "")))]
     pol = {r[0]: r[1:] for r in fetch(conn, "SELECT id, free_until_hours, penalty_pct, penalty_basis FROM cancellation_policies")}
-    first = ("(s.nightly_rates->0->>'amount')" if d == "postgresql" else "json_extract(s.nightly_rates, '$[0].amount')")
-    first_day = ("(s.nightly_rates->0->>'date')" if d == "postgresql" else "json_extract(s.nightly_rates, '$[0].date')")
+    first = ("(f.nightly_rates->0->>'{}')" if d == "postgresql" else "json_extract(f.nightly_rates, '$[0].{}')")
+    # The first night of the booking's first stay, looked up by index for each cancelled booking (a sixth of
+    # them), not numbered over all the property's stays (medium seed: 89 → 35 ms a property).
+    first_stay = "(SELECT {} FROM stays f WHERE f.booking_id = b.id ORDER BY f.id LIMIT 1)"
     for pid, tz_name in _properties(conn):
         rows = fetch(conn, (
             f"SELECT b.id, b.check_in, {epoch(d, 'b.cancelled_at')}, b.cancellation_policy_id, {cents('b.total_price')}, "
-            f"{cents('coalesce(b.cancellation_fee, 0)')}, b.rooms, p.check_in_time, h.booking_id IS NOT NULL, f.amount, f.night "
-            "FROM bookings b JOIN properties p ON p.id = b.property_id "
-            "LEFT JOIN (SELECT DISTINCT booking_id FROM hold_logs WHERE property_id = :p AND status = 'RELEASED') h "
-            "ON h.booking_id = b.id "
-            f"LEFT JOIN (SELECT booking_id, {first} AS amount, {first_day} AS night, "
-            "ROW_NUMBER() OVER (PARTITION BY booking_id ORDER BY id) AS rn FROM stays s WHERE property_id = :p) f "
-            "ON f.booking_id = b.id AND f.rn = 1 WHERE b.property_id = :p "
+            f"{cents('coalesce(b.cancellation_fee, 0)')}, b.rooms, p.check_in_time, "
+            "EXISTS (SELECT 1 FROM hold_logs h WHERE h.booking_id = b.id AND h.status = 'RELEASED'), "
+            f"{first_stay.format(first.format('amount'))}, {first_stay.format(first.format('date'))} "
+            "FROM bookings b JOIN properties p ON p.id = b.property_id WHERE b.property_id = :p "
             "AND b.status = 'CANCELLED' AND b.cancellation_policy_id IS NOT NULL"), {"p": pid})
         tz = zoneinfo.ZoneInfo(tz_name)
         for bid, ci, cancelled_at, pol_id, total, fee, rooms, cit, released, amount, night in rows:
@@ -221,15 +224,17 @@ def _inventory(conn, params):
 
 # CREATE at created_at; each from_status = the previous to_status; the last to_status = the booking's status.
 AUDIT_CHAIN = (
-    "SELECT x.booking_id FROM (SELECT l.booking_id, CAST(l.action AS VARCHAR(16)) AS action, "
-    "CAST(l.from_status AS VARCHAR(16)) AS frm, CAST(l.to_status AS VARCHAR(16)) AS tos, l.created_at, "
-    "LAG(CAST(l.to_status AS VARCHAR(16))) OVER w AS prev_to, ROW_NUMBER() OVER w AS rn, LEAD(l.id) OVER w AS next_id "
-    "FROM booking_audit_logs l WINDOW w AS (PARTITION BY l.booking_id ORDER BY l.created_at, l.id)) x "
-    "JOIN bookings b ON b.id = x.booking_id WHERE "
-    "(x.rn = 1 AND (x.action <> 'CREATE' OR x.frm IS NOT NULL OR x.created_at <> b.created_at)) "
+    # One window pass over the bookings joined to their logs (both read in booking order from their indexes);
+    # a booking without logs comes out of the outer join as one row with no log. Statuses are compared as
+    # stored (one enum type on PostgreSQL, text on SQLite). A booking counts once, however many rows break.
+    "SELECT DISTINCT x.id FROM (SELECT b.id, b.created_at AS booked_at, b.status, l.id AS log_id, l.action, "
+    "l.from_status AS frm, l.to_status AS tos, l.created_at, LAG(l.to_status) OVER w AS prev_to, "
+    "ROW_NUMBER() OVER w AS rn, LEAD(l.id) OVER w AS next_id "
+    "FROM bookings b LEFT JOIN booking_audit_logs l ON l.booking_id = b.id "
+    "WINDOW w AS (PARTITION BY b.id ORDER BY l.created_at, l.id)) x WHERE x.log_id IS NULL "
+    "OR (x.rn = 1 AND (x.action <> 'CREATE' OR x.frm IS NOT NULL OR x.created_at <> x.booked_at)) "
     "OR (x.rn > 1 AND (x.frm IS NULL OR x.prev_to IS NULL OR x.frm <> x.prev_to)) "
-    "OR (x.next_id IS NULL AND x.tos <> CAST(b.status AS VARCHAR(16))) "
-    "UNION SELECT b.id FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM booking_audit_logs l WHERE l.booking_id = b.id)")
+    "OR (x.next_id IS NULL AND x.tos <> x.status)")
 
 # Web bookings: a hold at created_at with the 15-minute TTL, the outcome matching the booking, and a HOLD lock per
 # night followed by BOOKED or RELEASE for the same nights (inv. 11).
