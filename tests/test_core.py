@@ -89,6 +89,52 @@ def test_a_seed_leaves_every_index_and_constraint_as_it_found_them(empty_db):
         assert conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar() > 0
 
 
+def test_check_constraints_are_read_back_from_create_table():
+    """SQLite's CHECK constraints come from the table's own SQL: parentheses and quotes inside an expression
+    do not end it, and each expression runs as SQL (here, against an in-memory table)."""
+    import sqlite3
+
+    from hotelseed.core.bulk import check_constraints
+
+    create = ('CREATE TABLE t (a TEXT, b INT CHECK (b > 0), CONSTRAINT ck_a CHECK (a IN (\'x)\', \'it\'\'s\', "q(")), '
+              'CONSTRAINT "ck_f" CHECK (length(a) < (b + 10)))')
+    found = check_constraints(create)
+    assert found == [("check 1", "b > 0"), ("ck_a", "a IN ('x)', 'it''s', \"q(\")"), ("ck_f", "length(a) < (b + 10)")]
+    db = sqlite3.connect(":memory:")
+    db.execute(create)
+    db.execute("INSERT INTO t VALUES ('x)', 1), ('it''s', 2)")
+    assert [db.execute(f"SELECT count(*) FROM t WHERE NOT ({e})").fetchone()[0] for _, e in found] == [0, 0, 0]
+
+
+def test_check_constraints_set_aside_for_the_load_are_proven_after_it(small_dataset):
+    """SQLite loads with its CHECK constraints ignored (core/bulk.py); the rebuild proves them, so a row that
+    breaks one still fails the transaction, naming the constraint (PostgreSQL refuses it at once), and the
+    connection checks again afterwards, whether the load ended well or in an error."""
+    import sqlite3
+
+    import pytest
+
+    from hotelseed.core.bulk import deferred_constraints
+
+    url, _ = small_dataset
+    breaks = sa.text("UPDATE hold_logs SET check_out = check_in WHERE id = (SELECT min(id) FROM hold_logs)")
+    with make_engine(url).connect() as conn:
+        with conn.begin():
+            with pytest.raises((sa.exc.IntegrityError, sqlite3.IntegrityError), match="ck_hold_logs_dates"):
+                with deferred_constraints(conn, ["hold_logs"]):
+                    assert conn.execute(breaks).rowcount == 1  # SQLite: accepted while the checks are aside
+            conn.rollback()
+        with conn.begin():
+            with pytest.raises(RuntimeError):
+                with deferred_constraints(conn, ["hold_logs"]):
+                    raise RuntimeError("the load failed")
+            conn.rollback()
+        with conn.begin():
+            with pytest.raises(sa.exc.IntegrityError, match="ck_hold_logs_dates"):
+                conn.execute(breaks)
+            conn.rollback()
+
+
 def test_deferred_constraints_still_refuse_bad_data(empty_db):
     """A row that breaks a foreign key is refused when the constraint is rebuilt (PostgreSQL; on SQLite the
     constraint never left), and the transaction leaves nothing behind: not the row, not a missing constraint."""
