@@ -173,8 +173,15 @@ def deferred_constraints(conn: Connection, tables: list[str]):
 
 def analyze(conn: Connection, tables: list[str]) -> None:
     """Fresh planner statistics for freshly loaded tables, as one should after pg_restore: without them the
-    verification queries are planned for empty tables (nested loops over hundreds of thousands of rows)."""
+    verification queries are planned for empty tables (nested loops over hundreds of thousands of rows).
+
+    On PostgreSQL from a sample of 3,000 rows a table (statistics target 10) instead of 30,000: the checks need
+    row counts and rough distributions, and were as fast with them (medium seed, all checks: 9.4 s against 10.2 s
+    with the default target, ANALYZE 0.3 s against 2.5 s). The rows this transaction wrote count as changes
+    for autovacuum, which analyzes the tables again at the server's own target once they are committed."""
     if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL default_statistics_target = 10")
         conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{t}"' for t in tables))
+        conn.exec_driver_sql("SET LOCAL default_statistics_target = DEFAULT")
     else:
         conn.exec_driver_sql("ANALYZE")
