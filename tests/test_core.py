@@ -30,6 +30,20 @@ def test_counter_streams_are_pure_functions_of_index(seed, index, slot):
     assert np.array_equal(u, Stream(seed, ("members",)).uniform(idx, slot))
 
 
+@given(seconds=st.lists(st.one_of(st.none(), st.integers(-62_135_596_800, 300_000_000_000)), max_size=60),
+       unit=st.sampled_from(["s", "ms", "us"]), suffix=st.sampled_from([".000000", "+00"]))
+@settings(max_examples=200, deadline=None)
+def test_datetime_text_is_numpys_iso_format(seconds, unit, suffix):
+    """The loader's vectorised timestamp text (years 1000-9999, NaT as None) is exactly what
+    np.datetime_as_string writes, 'T' replaced by a space; other years take that formatter itself."""
+    from hotelseed.core.loader import datetime_text
+
+    values = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "s") for v in seconds],
+                      dtype="datetime64[s]").astype(f"datetime64[{unit}]")
+    expected = [None if v is None else str(np.datetime64(v, "s")).replace("T", " ") + suffix for v in seconds]
+    assert datetime_text(values, suffix) == expected
+
+
 def test_streams_of_different_paths_differ():
     a, b = Stream(1, ("a",)).uniform(np.arange(1000)), Stream(1, ("b",)).uniform(np.arange(1000))
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.1 and abs(a.mean() - 0.5) < 0.05
