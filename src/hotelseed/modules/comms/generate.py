@@ -101,8 +101,13 @@ def _sigma(median: float, p90: float) -> float:
     return math.log(max(p90, median * 1.01) / median) / 1.2816
 
 
+def _lognormal_at(median: float, sigma: float, z: float) -> float:
+    """The lognormal value with this median and log-scale spread at standard normal draw z."""
+    return median * math.exp(sigma * z)
+
+
 def _lognormal(rng, median: float, p90: float) -> float:
-    return median * math.exp(_sigma(median, p90) * rng.standard_normal())
+    return _lognormal_at(median, _sigma(median, p90), rng.standard_normal())
 
 
 @functools.lru_cache(maxsize=256)
@@ -241,13 +246,13 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
             if j > 0:
                 if not inbound:
                     med, sg = answer_delay[channel]
-                    t += int(med * math.exp(sg * z[j]) * 60) + 30
+                    t += int(_lognormal_at(med, sg, z[j]) * 60) + 30
                     local = clock.local_seconds_at(t)
                     if local < 7 * 3600:  # night: the morning shift answers
                         t += 7 * 3600 - local + int(nu[j] * 2700)
                 else:
                     med, sg = guest_delay[channel]
-                    t += int(med * math.exp(sg * z[j]) * 60) + 30
+                    t += int(_lognormal_at(med, sg, z[j]) * 60) + 30
             items.append(Item(k, "INBOUND" if inbound else "OUTBOUND", t, channel))
             planned += 1
             if abandoned and not inbound:
@@ -263,7 +268,7 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
         m = mt["m"]
         return people.name[m], people.email[m], people.phone[m], people.user_id[m]
 
-    guest_of = [contact_points(k) for k in range(T)].__getitem__  # looked up for every item: once per thread
+    guests = [contact_points(k) for k in range(T)]  # (name, email, phone, user id) of each thread's guest
 
     # ---- channel lifecycles, suppressions
     srng = plan.root.child("comms", "lifecycle", here.slug).generator()
@@ -275,7 +280,7 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
     for it in sorted(items, key=lambda x: (x.at, x.thread)):
         if it.at > as_of or it.thread in stopped_threads:
             continue
-        name, email, phone, _uid = guest_of(it.thread)
+        name, email, phone, _uid = guests[it.thread]
         if it.kind == "EMAIL":
             if it.direction == "OUTBOUND":
                 sup = suppress_email.get(email)
@@ -384,10 +389,10 @@ def property_comms(plan: Plan, world, p_index: int, people, staff, facts, member
     id_base = partition.base(here.id)
     new_id = {k: id_base + i + 1 for i, k in enumerate(live_threads)}
     return CommsOut(_tables(plan, world, people, staff, facts, members, threads, meta, rows, live_threads, new_id,
-                            kept, guest_of, suppress_email, suppress_phone, id_base))
+                            kept, guests, suppress_email, suppress_phone, id_base))
 
 
-def _tables(plan, world, people, staff, facts, members, threads, meta, rows, live_threads, new_id, kept, guest_of,
+def _tables(plan, world, people, staff, facts, members, threads, meta, rows, live_threads, new_id, kept, guests,
             suppress_email, suppress_phone, id_base) -> dict[str, Columns]:
     cfg = plan.profile.comms
     as_of = plan.as_of
@@ -398,7 +403,7 @@ def _tables(plan, world, people, staff, facts, members, threads, meta, rows, liv
     contact_of: dict[str, int] = dict(members.contact_of)  # members' contacts are the group's rows
     contact_rows = []
     for k in live_threads:
-        name, email, phone, uid = guest_of(k)
+        name, email, phone, uid = guests[k]
         if phone not in contact_of:
             contact_of[phone] = id_base + len(contact_rows) + 1
             contact_rows.append((contact_of[phone], phone, name, email, uid, meta[k]["at"]))
@@ -409,7 +414,7 @@ def _tables(plan, world, people, staff, facts, members, threads, meta, rows, liv
     part, tags, unread, fr, res, sla_b, lastm, arch, created = ([] for _ in range(9))
     for k in live_threads:
         mt, r = meta[k], rows[k]
-        name, email, phone, uid = guest_of(k)
+        name, email, phone, uid = guests[k]
         b = mt["b"]
         code = f"{props[mt['pi']].code}-{int(facts.id[b])}" if b >= 0 else ""
         ids.append(new_id[k])
@@ -457,7 +462,7 @@ def _tables(plan, world, people, staff, facts, members, threads, meta, rows, liv
         if rows[k] is None:
             continue
         mt = meta[k]
-        name, email, phone, uid = guest_of(k)
+        name, email, phone, uid = guests[k]
         pw = props[mt["pi"]]
         b = mt["b"]
         th = new_id[k]
@@ -547,9 +552,9 @@ def _tables(plan, world, people, staff, facts, members, threads, meta, rows, liv
 
     # Mail in flight at as_of: a reply drafted and one queued at the provider, in open e-mail threads.
     # The fresh threads (the last ones created) get them: assigned, answer being written, not yet sent.
-    unsent = [k for k in live_threads if rows[k]["status"] == "NEW" and guest_of(k)[1] not in suppress_email]
+    unsent = [k for k in live_threads if rows[k]["status"] == "NEW" and guests[k][1] not in suppress_email]
     for k, st in zip(unsent[-2:], ("DRAFT", "QUEUED")):
-        name, email, phone, uid = guest_of(k)
+        name, email, phone, uid = guests[k]
         pw = props[meta[k]["pi"]]
         at = max(rows[k]["last"], as_of - 600) if st == "DRAFT" else max(rows[k]["last"], as_of - 3)
         if rows[k]["assignee"] is None:  # by the same rule as every thread: escalations to the manager
