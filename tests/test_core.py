@@ -174,3 +174,28 @@ def test_deferred_constraints_still_refuse_bad_data(empty_db):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM hold_logs")).scalar() == 0
         assert schema_objects(conn) == before
+
+
+def test_batches_stream_every_row_once_inside_the_transaction(small_dataset):
+    """Checks that read a whole table go through it in batches (a server-side cursor on PostgreSQL): every row
+    once, in batches no larger than asked, two readers open at once, and rows the transaction wrote itself."""
+    from hotelseed.core.checks import batches, fetch, int_batches
+
+    url, _ = small_dataset
+    with make_engine(url).connect() as conn:
+        with conn.begin() as tx:
+            conn.execute(sa.text("UPDATE stays SET num_guests = num_guests + 100 WHERE id = (SELECT min(id) FROM stays)"))
+            want = fetch(conn, "SELECT id, num_guests FROM stays ORDER BY id")
+            got, sizes = [], []
+            outer = batches(conn, "SELECT id, num_guests FROM stays ORDER BY id", size=97)
+            inner = int_batches(conn, "SELECT id, num_guests FROM stays WHERE id > :after ORDER BY id", {"after": 0}, size=50)
+            for rows, ints_ in zip(outer, inner):
+                sizes.append(len(rows))
+                got += rows
+                assert ints_.dtype == np.int64 and ints_.shape[1] == 2 and len(ints_) <= 50
+            got += [row for rows in outer for row in rows]
+            inner.close()  # a reader left before its end closes its cursor, inside the transaction
+            assert [tuple(r) for r in got] == [tuple(r) for r in want] and len(want) > 97
+            assert max(sizes) == 97 and max(n for _, n in got) > 100
+            assert sum(len(b) for b in int_batches(conn, "SELECT id FROM stays WHERE id < 0")) == 0
+            tx.rollback()

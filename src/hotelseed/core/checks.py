@@ -7,9 +7,10 @@ return the same pair; they are for invariants that are awkward in portable SQL (
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import sqlalchemy as sa
@@ -112,20 +113,51 @@ def cents(col: str) -> str:
     return f"CAST(ROUND({col} * 100) AS BIGINT)"
 
 
-def fetch(conn: Connection, sql: str, params: dict | None = None) -> list[tuple]:
-    """A query's rows as plain tuples, read through the driver's own cursor: checks read millions of rows,
-    and SQLAlchemy's Row objects and result processing cost about as much as the driver's fetch itself. The
-    SQL is still compiled by SQLAlchemy (named :params, in the driver's parameter style)."""
+def _driver_sql(conn: Connection, sql: str, params: dict | None) -> tuple[str, dict | tuple]:
+    """SQL with named :params compiled by SQLAlchemy into the driver's own parameter style, with its values."""
     compiled = sa.text(sql).compile(dialect=conn.dialect)
     values = compiled.construct_params(params or {})
     if compiled.positional:
         values = tuple(values[k] for k in compiled.positiontup)
+    return str(compiled), values
+
+
+def fetch(conn: Connection, sql: str, params: dict | None = None) -> list[tuple]:
+    """A query's rows as plain tuples, read through the driver's own cursor: checks read millions of rows,
+    and SQLAlchemy's Row objects and result processing cost about as much as the driver's fetch itself. The
+    SQL is still compiled by SQLAlchemy (named :params, in the driver's parameter style)."""
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(str(compiled), values)
+        cursor.execute(*_driver_sql(conn, sql, params))
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+_CURSOR_NUMBERS = itertools.count()  # a name per server-side cursor: two batch readers may be open at once
+
+
+def batches(conn: Connection, sql: str, params: dict | None = None, size: int = 100_000) -> Iterator[list[tuple]]:
+    """A query's rows in lists of at most `size` tuples: a check that goes through a whole table once holds one
+    batch in memory, not the table. PostgreSQL streams through a server-side cursor (a client cursor holds the
+    whole result); SQLite's cursor steps through the result as it is fetched. The server-side cursor is never
+    planned in parallel: for queries that read a table once, which one process reads fast enough."""
+    dbapi = conn.connection.dbapi_connection
+    named = conn.dialect.name == "postgresql"
+    cursor = dbapi.cursor(name=f"hotelseed_batches_{next(_CURSOR_NUMBERS)}") if named else dbapi.cursor()
+    try:
+        cursor.execute(*_driver_sql(conn, sql, params))
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def int_batches(conn: Connection, sql: str, params: dict | None = None, size: int = 200_000) -> Iterator[np.ndarray]:
+    """`batches` of a query whose columns are all integers, never NULL: one int64 array per batch (a row per
+    result row)."""
+    for rows in batches(conn, sql, params, size):
+        yield np.array(rows, dtype=np.int64)
 
 
 def arrays(conn: Connection, sql: str, params: dict | None = None) -> list[np.ndarray]:
