@@ -80,6 +80,7 @@ def run_seed(url: str, preset: str, workers: int) -> dict:
     secs = summary["seconds"]
     return dict(wall=wall, rows=summary["rows_written"], peak_memory_mb=peak[0] / 1024, seconds=secs,
                 violations=summary["verification"]["violations"], checks=summary["verification"]["checks"],
+                check_seconds=summary["verification"].get("seconds", {}),
                 properties=len([k for k in summary["staff"] if k.startswith("MANAGER @")]))
 
 
@@ -195,6 +196,27 @@ def orm_loader(src_url: str, admin: str, pg: str, max_rows: int) -> dict:
         _drop(admin, name)
 
 
+def check_growth(results: dict) -> list[str]:
+    """Verification must grow with the rows, no faster: for each engine and each pair of presets measured one
+    after the other, the growth of the rows, of the whole verification, and of the three checks that grew the
+    most (a check that grows much faster than the rows reads something once per property or per row)."""
+    lines = []
+    by_engine: dict[str, list[tuple[str, dict]]] = {}
+    for key, r in results["presets"].items():
+        preset, engine = key.split("/")
+        if r.get("check_seconds"):
+            by_engine.setdefault(engine, []).append((preset, r))
+    for engine, runs in by_engine.items():
+        for (p0, r0), (p1, r1) in zip(runs, runs[1:]):
+            grew = sorted(((r1["check_seconds"][c] / max(s0, 0.01), c) for c, s0 in r0["check_seconds"].items()
+                           if c in r1["check_seconds"] and r1["check_seconds"][c] >= 0.5), reverse=True)[:3]
+            lines += ["", f"Verification growth {p0} → {p1} ({engine}): rows ×{r1['rows'] / r0['rows']:.1f}, "
+                      f"verify ×{r1['seconds']['verify'] / r0['seconds']['verify']:.1f}; fastest-growing checks "
+                      f"(≥ 0.5 s at {p1}): " + ", ".join(f"{c} ×{g:.1f} ({r1['check_seconds'][c]:.1f} s)"
+                                                         for g, c in grew)]
+    return lines
+
+
 def markdown(results: dict) -> str:
     """The tables for docs/BENCHMARKS.md, from one run's results."""
     lines = ["| preset | engine | rows | wall s | rows/s | prepare s | load s | indexes + constraints s | verify s "
@@ -218,6 +240,7 @@ def markdown(results: dict) -> str:
                       f"{orm_rate:,.0f} rows/s; hotelseed whole seed {r['rows'] / r['wall'] / orm_rate:.1f}×, "
                       f"load phase {r['rows'] / load_phase / orm_rate:.1f}×, psql \\copy "
                       f"{r['psql_copy']['rows'] / r['psql_copy']['wall'] / orm_rate:.1f}× the ORM loader's rows/s"]
+    lines += check_growth(results)
     if "workers" in results:
         w = results["workers"]
         lines += ["", f"--workers at {w['preset']} (PostgreSQL, interleaved): "

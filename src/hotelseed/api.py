@@ -70,7 +70,8 @@ def summary_of(conn, result) -> dict:
     out.update(seed=opts.seed, as_of=result.plan.as_of_datetime.isoformat(),
                profile=result.plan.profile.name, rows_written=result.rows_written,
                seconds={k: round(v, 3) for k, v in result.timings.items()},
-               verification={"checks": len(result.report.outcomes), "violations": 0})
+               verification={"checks": len(result.report.outcomes), "violations": 0,
+                             "seconds": {o.check.name: round(o.seconds, 3) for o in result.report.outcomes}})
     return out
 
 
