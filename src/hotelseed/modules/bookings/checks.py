@@ -9,7 +9,7 @@ import zoneinfo
 import numpy as np
 import sqlalchemy as sa
 
-from hotelseed.core.checks import Check, arrays, batches, cents, epoch, epoch_day, fetch, int_batches, ints, local_day
+from hotelseed.core.checks import Check, arrays, batches, cents, epoch, epoch_day, fetch, int_batches, ints, local_day, unindexed
 from hotelseed.modules.bookings.models import OTA_SOURCES, STAY_STATUS_OF
 
 M = "bookings"
@@ -337,9 +337,12 @@ CHECKS = [
           f"OR {epoch(d, 'p.created_at')} > :as_of OR (p.captured_at IS NOT NULL AND ({epoch(d, 'p.captured_at')} > :as_of "
           f"OR p.captured_at < p.created_at))"),
     Check("money.ota_paid_by_ota_or_hotel", "§4.2 inv. 9", M, "OTA bookings are paid by the OTA or at the hotel",
-          f"SELECT count(*) FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.source IN {OTA}",
-          f"SELECT p.id FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.source IN {OTA} "
-          "AND p.method NOT IN ('OTA_COLLECT','BANK_TRANSFER','CASH','CARD','UPI','WALLET')"),
+          # A third of the bookings are OTA bookings: on SQLite, finding them through the source index cost a
+          # random table read each (×7.2 from large to xlarge); the payments are read in order instead.
+          lambda d: f"SELECT count(*) FROM payments p WHERE p.booking_id IN (SELECT id FROM bookings WHERE "
+          f"{unindexed(d, 'source')} IN {OTA})",
+          lambda d: f"SELECT p.id FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE {unindexed(d, 'b.source')} "
+          f"IN {OTA} AND p.method NOT IN ('OTA_COLLECT','BANK_TRANSFER','CASH','CARD','UPI','WALLET')"),
     Check("money.policy_rates_tax", "§4.2 inv. 9", M,
           "net = Σ stays' nightly rates; tax per night slab; cancellation fee as the policy says", fn=_money_by_policy),
     Check("audit.chain", "§4.2 inv. 10", M, "CREATE at created_at, transitions chain, last to_status = status",
