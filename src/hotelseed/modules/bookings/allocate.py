@@ -23,19 +23,26 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     `released_at` is the cancellation time of bookings that give their rooms back (else a huge number).
 
     The event loop is sequential by nature (each booking sees the ones before it), so it runs on Python
-    scalars: a room's calendar is an integer bitmask of occupied nights (a stay is free iff mask & span == 0)
-    and sold counts are lists, which for stays of a few nights is several times faster than NumPy slices.
+    scalars: each room type keeps, per night, a small integer bitmask of its occupied rooms (bit i = the type's
+    i-th room, in room order), so the free rooms for a stay are the complement of the OR of its nights' masks —
+    a few operations on one-word integers, where a bitmask of nights per room needed one operation on a
+    ~1,300-bit integer per room of the type. Sold counts are lists, which for stays of a few nights is several
+    times faster than NumPy slices.
     """
     n = len(arrival)
     n_types = len(type_rank)
     type_of_room = room_type_of_room.tolist()
     rooms_of_type = [np.flatnonzero(room_type_of_room == t).tolist() for t in range(n_types)]
+    bit_of_room = [0] * len(type_of_room)  # a room's bit in its type's masks
+    for t in range(n_types):
+        for i, r in enumerate(rooms_of_type[t]):
+            bit_of_room[r] = 1 << i
+    all_rooms = [(1 << len(rooms_of_type[t])) - 1 for t in range(n_types)]
     order_by_rank = np.argsort(type_rank, kind="stable").tolist()
     rank_l = type_rank.tolist()
     better = [[v for v in order_by_rank if rank_l[v] > rank_l[t]] for t in range(n_types)]
-    busy = [0] * len(type_of_room)  # per room: bit d set = night d taken
+    occupied = [[0] * n_days for _ in range(n_types)]  # per type and night: bit i set = the type's room i taken
     sold = [[0] * n_days for _ in range(n_types)]  # rooms of each type sold per night
-    taken = [[0] * n_days for _ in range(n_types)]  # rooms of each type physically occupied (upgrades included)
     placed_rooms: dict[int, list[int]] = {}
     accepted = [False] * n
     on_books = [0.0] * n
@@ -58,12 +65,10 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
         if kind == 0:
             if released_l[b] >= never or not accepted[b]:
                 continue
-            keep = ~(((1 << (z - a)) - 1) << a)
             for r in placed_rooms[b]:
-                busy[r] &= keep
-                tt = taken[type_of_room[r]]
+                oc, keep = occupied[type_of_room[r]], ~bit_of_room[r]
                 for d in range(a, z):
-                    tt[d] -= 1
+                    oc[d] &= keep
             st = sold[t]
             for d in range(a, z):
                 st[d] -= need
@@ -73,28 +78,33 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
         on_books[b] = sum(booked) / ((z - a) * cap_l[t])
         if max(booked) + need > sellable_l[t]:
             continue
-        span = ((1 << (z - a)) - 1) << a
         chosen: list[int] = []
         candidates = [t, *better[t]]
         if upgrade_l[b] and better[t]:
             spare = [v for v in better[t]
-                     if all(max(s_, k_) + need <= sellable_l[v] for s_, k_ in zip(sold[v][a:z], taken[v][a:z]))]
+                     if all(max(s_, k_.bit_count()) + need <= sellable_l[v]
+                            for s_, k_ in zip(sold[v][a:z], occupied[v][a:z]))]
             candidates = [*spare[:1], t, *[v for v in better[t] if v not in spare[:1]]]
         p = pick_l[b]
         for cand_type in candidates:
-            free = [r for r in rooms_of_type[cand_type] if not busy[r] & span]
-            while free and len(chosen) < need:
-                k = int(p * len(free)) % len(free)
-                chosen.append(free.pop(k))
+            taken_mask = 0
+            for m in occupied[cand_type][a:z]:
+                taken_mask |= m
+            free = all_rooms[cand_type] & ~taken_mask
+            n_free = free.bit_count()
+            while n_free and len(chosen) < need:
+                i = _nth_set_bit(free, int(p * n_free) % n_free, n_free)
+                free ^= 1 << i
+                n_free -= 1
+                chosen.append(rooms_of_type[cand_type][i])
             if len(chosen) == need:
                 break
         if len(chosen) < need:
             continue
         for r in chosen:
-            busy[r] |= span
-            tt = taken[type_of_room[r]]
+            oc, bit = occupied[type_of_room[r]], bit_of_room[r]
             for d in range(a, z):
-                tt[d] += 1
+                oc[d] |= bit
         for d in range(a, z):
             st[d] += need
         placed_rooms[b] = chosen
@@ -103,3 +113,15 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     for b, chosen in placed_rooms.items():
         placed[b, :len(chosen)] = chosen
     return np.array(accepted, dtype=bool), placed, np.array(on_books)
+
+
+def _nth_set_bit(mask: int, k: int, count: int) -> int:
+    """Position of the k-th (0-based, from the lowest) of the `count` set bits of `mask`: the k-th free room in
+    room order. Clears bits from whichever end is nearer."""
+    if 2 * k < count:
+        for _ in range(k):
+            mask &= mask - 1
+        return (mask & -mask).bit_length() - 1
+    for _ in range(count - 1 - k):
+        mask ^= 1 << (mask.bit_length() - 1)
+    return mask.bit_length() - 1
