@@ -133,7 +133,7 @@ def _tax_sql(profile, amount: str, night: str) -> str:
 def _money_by_policy(conn, params):
     """The stays' nightly rates add up to the net amount, tax is the profile's per-night slab (both in SQL), and a
     cancelled booking keeps what its policy says: 0 before free_until_hours, else pct of the first night or of
-    the total (inv. 9; Python, for cancelled bookings only, property by property)."""
+    the total (inv. 9; Python, for cancelled bookings only, in batches)."""
     d = conn.dialect.name
     profile = params.get("_profile")
     tax = _tax_sql(profile, "n.amt", "n.night") if profile is not None else "0"
@@ -337,7 +337,7 @@ CHECKS = [
           f"OR {epoch(d, 'p.created_at')} > :as_of OR (p.captured_at IS NOT NULL AND ({epoch(d, 'p.captured_at')} > :as_of "
           f"OR p.captured_at < p.created_at))"),
     Check("money.ota_paid_by_ota_or_hotel", "§4.2 inv. 9", M, "OTA bookings are paid by the OTA or at the hotel",
-          # A third of the bookings are OTA bookings: on SQLite, finding them through the source index cost a
+          # Almost half the bookings are OTA bookings: on SQLite, finding them through the source index cost a
           # random table read each (×7.2 from large to xlarge); the payments are read in order instead.
           lambda d: f"SELECT count(*) FROM payments p WHERE p.booking_id IN (SELECT id FROM bookings WHERE "
           f"{unindexed(d, 'source')} IN {OTA})",
