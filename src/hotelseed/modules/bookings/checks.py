@@ -147,25 +147,27 @@ def _money_by_policy(conn, params):
     # sixth of them), not numbered over all the stays (medium seed: 89 → 35 ms a property).
     first_night = ("(f.nightly_rates->>0)" if d == "postgresql" else "json_extract(f.nightly_rates, '$[0]')")
     first_stay_night = f"(SELECT {first_night} FROM stays f WHERE f.booking_id = b.id ORDER BY f.id LIMIT 1)"
+    # Each property's time zone and check-in time, and the tax slab tables, read once (not per booking).
+    slab_tables = _slab_tables(profile)
+    check_in_clock = {pid: (zoneinfo.ZoneInfo(tz), dt.time(*map(int, cit.split(":"))))
+                      for pid, tz, cit in fetch(conn, "SELECT id, timezone, check_in_time FROM properties")}
     # One pass over every cancelled booking, in batches. A query per property (for its time zone) read the
     # RELEASED holds whole each time (the EXISTS became a hashed scan of hold_logs): 100 properties × the table.
     for rows in batches(conn, (
             f"SELECT b.id, b.check_in, {epoch(d, 'b.cancelled_at')}, b.cancellation_policy_id, {cents('b.total_price')}, "
-            f"{cents('coalesce(b.cancellation_fee, 0)')}, b.rooms, p.check_in_time, p.timezone, "
+            f"{cents('coalesce(b.cancellation_fee, 0)')}, b.rooms, b.property_id, "
             "EXISTS (SELECT 1 FROM hold_logs h WHERE h.booking_id = b.id AND h.status = 'RELEASED'), "
-            f"{first_stay_night} "
-            "FROM bookings b JOIN properties p ON p.id = b.property_id "
+            f"{first_stay_night} FROM bookings b "
             "WHERE b.status = 'CANCELLED' AND b.cancellation_policy_id IS NOT NULL")):
-        for bid, ci, cancelled_at, pol_id, total, fee, rooms, cit, tz_name, released, first in rows:
+        for bid, ci, cancelled_at, pol_id, total, fee, rooms, pid, released, first in rows:
             first = json.loads(first) if first is not None else {}
             amount, night = first.get("amount"), first.get("date")
             free_h, pct, basis = pol[pol_id]
-            h, m = map(int, cit.split(":"))
-            tz = zoneinfo.ZoneInfo(tz_name)
-            ci_moment = dt.datetime.combine(dt.date.fromisoformat(str(ci)[:10]), dt.time(h, m), tz).timestamp()
+            tz, check_in_time = check_in_clock[pid]
+            ci_moment = dt.datetime.combine(dt.date.fromisoformat(str(ci)[:10]), check_in_time, tz).timestamp()
             hours_before = (ci_moment - int(cancelled_at)) / 3600
             nightly = int(round(float(amount) * 100)) if amount is not None else 0
-            first_night = (nightly + _first_tax(profile, night, nightly)) * rooms if amount is not None else 0
+            first_night = (nightly + _first_tax(slab_tables, night, nightly)) * rooms if amount is not None else 0
             if released or (free_h is not None and hours_before >= free_h):
                 expected = 0  # abandoned while on hold, or cancelled in the free window
             elif profile is None and basis == "FIRST_NIGHT":
@@ -177,12 +179,18 @@ def _money_by_policy(conn, params):
     return int(conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar()), bad
 
 
-def _first_tax(profile, night: str | None, nightly: int) -> int:
-    if profile is None or night is None:
+def _slab_tables(profile) -> list[tuple[dt.date, list]]:
+    """The profile's tax slab tables as (effective from, slabs), in the profile's order; none without a profile."""
+    return [] if profile is None else [(dt.date.fromisoformat(t["effective_from"]), t["slabs"])
+                                       for t in profile.tax_slabs]
+
+
+def _first_tax(slab_tables: list[tuple[dt.date, list]], night: str | None, nightly: int) -> int:
+    if not slab_tables or night is None:
         return 0
     day = dt.date.fromisoformat(str(night)[:10])
-    table = [t for t in profile.tax_slabs if dt.date.fromisoformat(t["effective_from"]) <= day][-1]
-    pct = next(s["pct"] for s in table["slabs"] if s.get("up_to") is None or nightly <= s["up_to"] * 100)
+    slabs = [slabs for since, slabs in slab_tables if since <= day][-1]
+    pct = next(s["pct"] for s in slabs if s.get("up_to") is None or nightly <= s["up_to"] * 100)
     return int(round(nightly * pct / 100))
 
 
