@@ -4,7 +4,8 @@ booking streams: what a verification check proves on the loaded data, proven her
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from hotelseed.modules.bookings.allocate import NEVER_RELEASED, allocate, compiled
+from hotelseed.core.jit import compiled
+from hotelseed.modules.bookings.allocate import NEVER_RELEASED, allocate
 
 MAX_ROOMS = 3
 

@@ -18,6 +18,8 @@ import uuid
 
 import numpy as np
 
+from hotelseed.core.jit import compiled
+
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
 PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00:00Z, the epoch of binary timestamps and dates
@@ -176,40 +178,51 @@ def uuid_field(values: np.ndarray) -> Field:
 
 
 def tuples(fields: list[Field]) -> bytes:
-    """Binary COPY tuples (no header or trailer) for equal-length fields."""
+    """Binary COPY tuples (no header or trailer) for equal-length fields.
+
+    Every field's bytes go into one array (a matrix row by row, a blob as it is), with each value's offset in it;
+    one compiled pass then writes each row: the field count, and per field its length word and its bytes. (The
+    NumPy version scattered every byte through an int64 index array: eight bytes of index moved per byte of
+    output, a third of the encoding's time.)"""
     if not fields:
         return b""
     n = len(fields[0].lengths)
-    nf = len(fields)
-    payload = np.stack([np.maximum(f.lengths, 0) for f in fields], axis=1)  # n × nf
-    field_size = 4 + payload
-    row_size = 2 + field_size.sum(axis=1)
-    row_start = np.cumsum(row_size) - row_size
-    out = np.empty(int(row_size.sum()), dtype=np.uint8)
-    count = np.array([nf], dtype=">i2").view(np.uint8)
-    out[row_start] = count[0]
-    out[row_start + 1] = count[1]
-    # Where each field's length word starts in each row.
-    pos = row_start[:, None] + 2 + np.concatenate([np.zeros((n, 1), dtype=np.int64),
-                                                   np.cumsum(field_size, axis=1)[:, :-1]], axis=1)
-    lengths = np.stack([f.lengths for f in fields], axis=1)
-    length_bytes = _be(lengths.reshape(-1), ">i4").reshape(n, nf, 4)
-    for b in range(4):
-        out[pos + b] = length_bytes[:, :, b]
+    lengths = np.stack([f.lengths for f in fields], axis=1)  # n × fields, -1 = NULL
+    offsets = np.empty(lengths.shape, dtype=np.int64)
+    parts, base = [], 0
     for j, f in enumerate(fields):
-        start = pos[:, j] + 4
         if f.matrix is not None:
-            width = f.matrix.shape[1]
-            if (f.lengths == width).all():
-                out[start[:, None] + np.arange(width)] = f.matrix
-                continue
-            cols = np.arange(width)
-            valid = cols[None, :] < np.maximum(f.lengths, 0)[:, None]
-            dest = start[:, None] + cols
-            out[dest[valid]] = f.matrix[valid]
+            data = np.ascontiguousarray(f.matrix).reshape(-1)
+            offsets[:, j] = base + np.arange(n, dtype=np.int64) * f.matrix.shape[1]
         else:
-            lens = np.maximum(f.lengths, 0)
-            total = int(lens.sum())
-            if total:  # the blob holds the values back to back, in row order
-                out[np.arange(total, dtype=np.int64) + np.repeat(start - f.starts, lens)] = f.blob
-    return out.tobytes()
+            data = f.blob
+            offsets[:, j] = base + f.starts
+        parts.append(data)
+        base += len(data)
+    data = np.concatenate(parts) if base else np.zeros(1, dtype=np.uint8)
+    size = 2 * n + 4 * lengths.size + int(np.maximum(lengths, 0).sum())
+    return _write_tuples(lengths, data.astype(np.uint8, copy=False), offsets, size).tobytes()
+
+
+@compiled
+def _write_tuples(lengths, data, offsets, size):  # pragma: no cover - compiled
+    n, nf = lengths.shape
+    out = np.empty(size, dtype=np.uint8)
+    p = 0
+    for i in range(n):
+        out[p] = (nf >> 8) & 0xFF
+        out[p + 1] = nf & 0xFF
+        p += 2
+        for j in range(nf):
+            length = lengths[i, j]
+            word = length & 0xFFFFFFFF  # -1 (NULL) is 0xFFFFFFFF, two's complement
+            out[p] = (word >> 24) & 0xFF
+            out[p + 1] = (word >> 16) & 0xFF
+            out[p + 2] = (word >> 8) & 0xFF
+            out[p + 3] = word & 0xFF
+            p += 4
+            if length > 0:
+                o = offsets[i, j]
+                out[p:p + length] = data[o:o + length]
+                p += length
+    return out

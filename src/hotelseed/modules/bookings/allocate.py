@@ -14,20 +14,11 @@ generation in Python scalars, 14 times faster compiled, the same rooms chosen.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from hotelseed.core.jit import compiled
+
 NEVER_RELEASED = np.iinfo(np.int64).max // 2  # generate.NEVER: a booking never cancelled
-
-
-def compiled(function):
-    """`function` compiled by Numba, its machine code cached beside the module (or in Numba's user-wide cache
-    directory). Where no cache location is writable (a read-only install and no usable $HOME: numba#4908) the
-    decorator itself raises; compile in every process then instead of failing to import."""
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError:
-        return numba.njit(nogil=True)(function)
 
 
 def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_rank: np.ndarray,
