@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -44,6 +45,7 @@ def is_fictional_phone(scheme: str, phone: str) -> bool:
 _SLUG_PART = re.compile(r"[a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=65536)  # names come from pools: the same few thousand, over and over
 def ascii_slug(text: str) -> str:
     """'Zoë O'Brien' → 'zoe.o.brien': e-mail local parts from names of any locale."""
     if not text.isascii():  # NFKD leaves ASCII as it is: only other text needs it

@@ -154,10 +154,15 @@ def _fit_party(pw, room_type: np.ndarray, guests: np.ndarray) -> np.ndarray:
     price = pw.plan_price["BAR"]
     by_price = np.argsort(price, kind="stable")
     out = room_type.copy()
-    for i in np.flatnonzero(too_small):
-        fits = [t for t in by_price if max_occ[t] >= guests[i] and price[t] >= price[room_type[i]]]
-        if fits:
-            out[i] = fits[0]
+    # The cheapest type that fits the party and costs no less than the one asked for: decided once per (party
+    # size, type asked for), a few pairs for tens of thousands of requests.
+    fit: dict[tuple[int, int], int] = {}
+    idx = np.flatnonzero(too_small)
+    for i, g, asked in zip(idx.tolist(), guests[idx].tolist(), room_type[idx].tolist()):
+        if (g, asked) not in fit:
+            fits = [t for t in by_price if max_occ[t] >= g and price[t] >= price[asked]]
+            fit[(g, asked)] = fits[0] if fits else asked
+        out[i] = fit[(g, asked)]
     return out
 
 

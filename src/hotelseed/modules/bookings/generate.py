@@ -105,11 +105,12 @@ def guest_phone_index(property_index: np.ndarray, local: np.ndarray, n_propertie
 
 def _p(outcomes: dict, channel: np.ndarray, key: str) -> np.ndarray:
     """Probability of an outcome per booking, by its channel (OTA_* falls back to OTA)."""
-    out = np.zeros(len(channel))
-    for ch in np.unique(channel):
+    names = channel.tolist()
+    p = {}
+    for ch in set(names):
         cfg = outcomes.get(ch) or (outcomes.get("OTA") if str(ch).startswith("OTA_") else None) or {}
-        out[channel == ch] = cfg.get(key, 0.0)
-    return out
+        p[ch] = float(cfg.get(key, 0.0))
+    return np.fromiter(map(p.__getitem__, names), dtype=np.float64, count=len(names))
 
 
 def _tax(plan: Plan, night_day: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -469,7 +470,8 @@ def assemble_property(plan: Plan, world, res: dict, people, staff, run_id: int, 
         if m.any():
             gnames[m] = person_names(gstream, gno[m], locale)
     gdom = np.array(prof.guest_email_domains, dtype=object)[gstream.integers(gno, len(prof.guest_email_domains), 7)]
-    gemails = np.array([f"{ascii_slug(nm)}.g{g}@{dm}" for nm, g, dm in zip(gnames, gno, gdom)], dtype=object)
+    gemails = np.array([f"{ascii_slug(nm)}.g{g}@{dm}" for nm, g, dm in zip(gnames.tolist(), gno.tolist(), gdom.tolist())],
+                       dtype=object)
     gphones = phone_numbers(prof.phone_scheme, "guest", guest_phone_index(property_index, guest_local, len(world.properties)))
     mi = np.where(is_member, member, 0)
     name = np.where(is_member, people.name[mi] if len(people.name) else gnames, gnames)
@@ -661,9 +663,9 @@ def assemble_property(plan: Plan, world, res: dict, people, staff, run_id: int, 
     staff_pick = u[:, U_STAFF]
     desk = [staff.ids(pw.id, "STAFF_FRONTDESK", "MANAGER") for pw in props]
     desk_user = np.array([desk[p][int(x * len(desk[p])) % len(desk[p])] if len(desk[p]) else None
-                          for p, x in zip(pi, staff_pick)], dtype=object)
+                          for p, x in zip(pi.tolist(), staff_pick.tolist())], dtype=object)
     managers = [staff.ids(pw.id, "MANAGER") for pw in props]
-    manager_user = np.array([managers[p][0] if len(managers[p]) else None for p in pi], dtype=object)
+    manager_user = np.array([managers[p][0] if len(managers[p]) else None for p in pi.tolist()], dtype=object)
     asg = in_house[stay_b] & (room_index >= 0)
     a_b = stay_b[asg]
     assigned_at = np.maximum(checked_in_at[a_b] - (60 + u[a_b, U_ROOM] * 1800).astype(np.int64), confirmed_at[a_b] + 1)
