@@ -4,7 +4,6 @@ booking streams: what a verification check proves on the loaded data, proven her
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from hotelseed.core.jit import compiled
 from hotelseed.modules.bookings.allocate import NEVER_RELEASED, allocate
 
 MAX_ROOMS = 3
@@ -96,18 +95,3 @@ def test_a_booking_takes_a_free_room_when_the_hotel_has_one():
     case["upgrade"] = np.array([True])  # an upgrade goes to the better type, which has its one room free
     assert allocate(**case)[1].tolist() == [[1, -1]]
 
-
-def test_without_a_cache_location_the_calendar_still_compiles():
-    """Numba cannot cache a function whose source is no file (as when no cache directory is writable: the decorator
-    raises); `compiled` then compiles without a cache instead of failing the import."""
-    import numba
-
-    namespace: dict = {}
-    exec(compile("def twice(x):\n    return 2 * x\n", "<no file>", "exec"), namespace)
-    try:
-        numba.njit(cache=True)(namespace["twice"])
-        raised = False
-    except RuntimeError:
-        raised = True
-    assert raised, "numba cached a function with no source file: this test no longer tests the fallback"
-    assert compiled(namespace["twice"])(21) == 42

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from hotelseed.cleanup import MODULE_TABLES, STEP_OF, delete_order
 from hotelseed.core.db import make_engine
 from hotelseed.core.ids import scrambled_codes, uuid_for
+from hotelseed.core.jit import compiled
 from hotelseed.core.rng import Stream, sample_categorical
 from hotelseed.models import metadata
 from hotelseed.schema_admin import head_revision, migrate, schema_state
@@ -199,3 +200,41 @@ def test_batches_stream_every_row_once_inside_the_transaction(small_dataset):
             assert max(sizes) == 97 and max(n for _, n in got) > 100
             assert sum(len(b) for b in int_batches(conn, "SELECT id FROM stays WHERE id < 0")) == 0
             tx.rollback()
+
+
+def test_without_a_cache_location_compiled_code_still_compiles():
+    """Numba cannot cache a function whose source is no file (as when no cache directory is writable: the decorator
+    raises); `compiled` then compiles without a cache instead of failing the import."""
+    import numba
+
+    namespace: dict = {}
+    exec(compile("def twice(x):\n    return 2 * x\n", "<no file>", "exec"), namespace)
+    try:
+        numba.njit(cache=True)(namespace["twice"])
+        raised = False
+    except RuntimeError:
+        raised = True
+    assert raised, "numba cached a function with no source file: this test no longer tests the fallback"
+    assert compiled(namespace["twice"])(21) == 42
+
+
+def test_warm_up_loads_the_machine_code_that_real_calls_use():
+    """jit.warm_up runs before workers fork so that they share the compiled code: useless unless the registered
+    examples have the argument types of the real calls (else each worker compiles or loads another version)."""
+    import uuid as uuid_module
+
+    from hotelseed.core import jit, pgbinary
+    from hotelseed.modules.bookings import allocate
+
+    jit.warm_up()
+    assert not jit._EXAMPLES
+    kernels = (allocate._events, pgbinary._write_tuples)
+    assert all(len(k.signatures) == 1 for k in kernels)
+    allocate.allocate(5, 100, np.array([0, 1, 1]), np.array([1, 0]), np.array([1, 2]), np.array([101, 102]),
+                      np.array([2, 1]), np.array([1, 0]), np.array([1, 1]), np.array([10, 20]),
+                      np.array([allocate.NEVER_RELEASED, 30]), np.array([0.2, 0.7]), 2, np.array([False, True]))
+    pgbinary.tuples([pgbinary.integer(np.array([1, 2]), 4), pgbinary.text(np.array(["a", None], dtype=object)),
+                     pgbinary.uuid_field(np.array([uuid_module.uuid4(), None], dtype=object)),
+                     pgbinary.numeric(np.array([150, -3]), 2),
+                     pgbinary.timestamp(np.array(["2026-01-01T00:00:00", "NaT"], dtype="datetime64[s]"))])
+    assert all(len(k.signatures) == 1 for k in kernels), [k.signatures for k in kernels]

@@ -18,7 +18,7 @@ import uuid
 
 import numpy as np
 
-from hotelseed.core.jit import compiled
+from hotelseed.core.jit import compiled, example
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -226,3 +226,6 @@ def _write_tuples(lengths, data, offsets, size):  # pragma: no cover - compiled
                 out[p:p + length] = data[o:o + length]
                 p += length
     return out
+
+
+example(lambda: tuples([integer(np.zeros(1, dtype=np.int64), 8), text(np.array(["x"], dtype=object))]))

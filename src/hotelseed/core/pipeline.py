@@ -19,6 +19,8 @@ import tempfile
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
+from hotelseed.core import jit
+
 _JOB: Callable[[Any], Any] | None = None
 
 
@@ -58,6 +60,7 @@ def run_apart(job: Callable[[], Any]) -> Any:
     and the heap it fragments, end with the child, so processes forked from this one later do not start from it."""
     global _JOB
     _JOB = lambda _key: job()  # noqa: E731 - inherited by the forked child
+    jit.warm_up()  # compiled code the child will use, loaded once here and shared
     try:
         with mp.get_context("fork").Pool(processes=1) as pool:
             return pool.apply(_run, (None,))
@@ -82,6 +85,7 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0,
     # Objects made before the fork move to the permanent generation, so the children's collections never write
     # to the pages they share with this process (each write would copy a page: memory grew with the shared
     # context, i.e. with the number of members). https://docs.python.org/3/library/gc.html#gc.freeze
+    jit.warm_up()  # compiled code the workers will use, loaded once here and shared
     gc.collect()
     give_back_memory()
     gc.freeze()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotelseed.core.jit import compiled
+from hotelseed.core.jit import compiled, example
 
 NEVER_RELEASED = np.iinfo(np.int64).max // 2  # generate.NEVER: a booking never cancelled
 
@@ -157,3 +157,8 @@ def _events(n_days, first_day, type_of_room, type_start, type_rooms, better_star
             sold[t, d] += need
         accepted[b] = True
     return accepted, placed, on_books
+
+
+# One booking into a one-room hotel: the argument types of every real call (allocate converts them all).
+example(lambda: allocate(1, 0, np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), np.ones(1), np.zeros(1),
+                         np.ones(1), np.zeros(1), np.full(1, NEVER_RELEASED), np.zeros(1), 1, np.zeros(1, dtype=bool)))
