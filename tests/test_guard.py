@@ -240,6 +240,20 @@ def test_blocked_run_fails_fast_with_a_clear_message(seeded, backend):
     assert _unchanged(url, digest)
 
 
+def test_properties_a_run_would_leave_unstaffed_are_refused_before_any_work(seeded, backend):
+    """The database holds the profile's 3 properties; a run planning 2 would wipe the third's staff and then fail
+    verification (every active property is staffed). It is refused at once, in one line naming the way out; with
+    --keep-staff the third property keeps its staff, so that run is allowed (dry run here)."""
+    url, digest = seeded
+    r = hs("master-complete", "--database-url", url, "--yes", "--properties", "2", *SMALL_ARGS)
+    line = _one_line(r)
+    assert r.returncode == 2 and "1 active property this run does not seed" in line and "--properties 3" in line, line
+    assert _unchanged(url, digest)
+    r = hs("master-complete", "--database-url", url, "--dry-run", "--keep-staff", "--properties", "2", *SMALL_ARGS)
+    assert r.returncode == 0, r.stderr
+    assert _unchanged(url, digest)
+
+
 def test_interactive_run_shows_the_target_and_asks(seeded, backend):
     """In a terminal (a pseudo-terminal here, via script(1)) the run lists what it would delete and asks;
     answering no changes nothing."""
