@@ -4,7 +4,8 @@ booking streams: what a verification check proves on the loaded data, proven her
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from hotelseed.modules.bookings.allocate import NEVER_RELEASED, allocate
+from hotelseed.modules.bookings.allocate import allocate
+from hotelseed.modules.bookings.generate import NEVER as NEVER_RELEASED
 
 MAX_ROOMS = 3
 

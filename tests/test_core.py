@@ -225,6 +225,7 @@ def test_warm_up_loads_the_machine_code_that_real_calls_use():
 
     from hotelseed.core import jit, pgbinary
     from hotelseed.modules.bookings import allocate
+    from hotelseed.modules.bookings.generate import NEVER
 
     jit.warm_up()
     assert not jit._EXAMPLES
@@ -232,7 +233,7 @@ def test_warm_up_loads_the_machine_code_that_real_calls_use():
     assert all(len(k.signatures) == 1 for k in kernels)
     allocate.allocate(5, 100, np.array([0, 1, 1]), np.array([1, 0]), np.array([1, 2]), np.array([101, 102]),
                       np.array([2, 1]), np.array([1, 0]), np.array([1, 1]), np.array([10, 20]),
-                      np.array([allocate.NEVER_RELEASED, 30]), np.array([0.2, 0.7]), 2, np.array([False, True]))
+                      np.array([NEVER, 30]), np.array([0.2, 0.7]), 2, np.array([False, True]))
     pgbinary.tuples([pgbinary.integer(np.array([1, 2]), 4), pgbinary.text(np.array(["a", None], dtype=object)),
                      pgbinary.uuid_field(np.array([uuid_module.uuid4(), None], dtype=object)),
                      pgbinary.numeric(np.array([150, -3]), 2),

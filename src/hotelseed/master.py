@@ -193,19 +193,19 @@ def refuse_unstaffed_properties(conn: Connection, profile, keep_staff: bool) -> 
     """Every active property must have a manager and desk staff (platform.md §4.1 inv. 3), and a run staffs only the
     properties it plans. Active properties it does not plan (added by an earlier run with more --properties) would
     be left without staff: the run would do all its work and then fail verification. Refuse before writing."""
-    planned = [p.slug for p in profile.properties]
-    others = [slug for slug, in conn.execute(sa.text("SELECT slug FROM properties WHERE status = 'ACTIVE' ORDER BY id"))
-              if slug not in set(planned)]
+    planned = {p.slug for p in profile.properties}
+    active = conn.execute(sa.text("SELECT slug FROM properties WHERE status = 'ACTIVE' ORDER BY id")).scalars()
+    others = [slug for slug in active if slug not in planned]
     if keep_staff and others:  # their staff stays: only those without a manager now are a problem
-        managed = {slug for slug, in conn.execute(sa.text(
-            "SELECT DISTINCT p.slug FROM properties p JOIN user_roles r ON r.property_id = p.id "
-            "WHERE r.role_key = 'MANAGER'"))}
+        managed = set(conn.execute(sa.text("SELECT p.slug FROM properties p JOIN user_roles r ON r.property_id = p.id "
+                                           "WHERE r.role_key = 'MANAGER'")).scalars())
         others = [slug for slug in others if slug not in managed]
     if others:
+        n = len(others)
         raise DatabaseStateError(
-            f"the database has {len(others)} active propert{'y' if len(others) == 1 else 'ies'} this run does not seed ({', '.join(others[:3])}"
-            f"{', ...' if len(others) > 3 else ''}; this run plans {len(planned)}): they would be left without staff. "
-            f"Seed with --properties {len(planned) + len(others)} (or the --scale that added them)")
+            f"the database has {n} active propert{'y' if n == 1 else 'ies'} this run does not seed "
+            f"({', '.join(others[:3])}{', ...' if n > 3 else ''}; this run plans {len(planned)}): they would be left "
+            f"without staff. Seed with --properties {len(planned) + n} (or the --scale that added them)")
 
 
 def refuse_during_shards(conn: Connection) -> None:

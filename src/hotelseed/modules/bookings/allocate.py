@@ -18,9 +18,6 @@ import numpy as np
 
 from hotelseed.core.jit import compiled, example
 
-NEVER_RELEASED = np.iinfo(np.int64).max // 2  # generate.NEVER: a booking never cancelled
-
-
 def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_rank: np.ndarray,
              sellable: np.ndarray, arrival: np.ndarray, nights: np.ndarray, room_type: np.ndarray,
              rooms: np.ndarray, booked_at: np.ndarray, released_at: np.ndarray, pick: np.ndarray,
@@ -28,7 +25,8 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     """Return (accepted mask, room index per booking and room slot [n, max_rooms] (-1 = none), share of the
     booked type's sellable rooms already sold on the stay's nights when the booking was made).
 
-    `released_at` is the cancellation time of bookings that give their rooms back (else a huge number); `pick`
+    `released_at` is the cancellation time of bookings that give their rooms back (any time after the last booking
+    for those that do not: a release then changes nothing any booking sees); `pick`
     (uniform in [0, 1)) chooses among the free rooms, the k-th in room order with k = ⌊pick × free⌋.
     """
     n = len(arrival)
@@ -42,10 +40,14 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
     better_lists = [by_rank[type_rank[by_rank] > type_rank[t]] for t in range(n_types)]
     better_start = np.cumsum([0] + [len(b) for b in better_lists])
     better = np.concatenate(better_lists + [np.zeros(0, dtype=np.int64)])
-    # Events: bookings at booked_at, releases at released_at; releases first when simultaneous.
-    times = np.concatenate([booked_at, released_at])
-    kinds = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(n, dtype=np.int8)])
-    who = np.concatenate([np.arange(n), np.arange(n)])
+    # Events: bookings at booked_at, releases at released_at (only those before the last booking: a later one
+    # changes nothing); releases first when simultaneous.
+    booked_at = np.asarray(booked_at, dtype=np.int64)
+    released_at = np.asarray(released_at, dtype=np.int64)
+    releasing = np.flatnonzero(released_at <= booked_at.max(initial=0))
+    times = np.concatenate([booked_at, released_at[releasing]])
+    kinds = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(len(releasing), dtype=np.int8)])
+    who = np.concatenate([np.arange(n), releasing])
     order = np.lexsort((who, kinds, times))
     up = np.zeros(n, dtype=np.bool_) if upgrade is None else np.asarray(upgrade, dtype=np.bool_)
 
@@ -54,13 +56,13 @@ def allocate(n_days: int, first_day: int, room_type_of_room: np.ndarray, type_ra
 
     return _events(int(n_days), int(first_day), room_type_of_room, i64(type_start), i64(type_rooms),
                    i64(better_start), i64(better), i64(sellable), i64(arrival), i64(nights), i64(room_type),
-                   i64(rooms), i64(released_at), np.ascontiguousarray(pick, dtype=np.float64), up,
+                   i64(rooms), np.ascontiguousarray(pick, dtype=np.float64), up,
                    i64(who[order]), np.ascontiguousarray(kinds[order]), int(max_rooms))
 
 
 @compiled
 def _events(n_days, first_day, type_of_room, type_start, type_rooms, better_start, better, sellable, arrival,
-            nights, room_type, rooms, released_at, pick, upgrade, who, kind, max_rooms):  # pragma: no cover - compiled
+            nights, room_type, rooms, pick, upgrade, who, kind, max_rooms):  # pragma: no cover - compiled
     n = arrival.shape[0]
     n_types = sellable.shape[0]
     n_rooms = type_of_room.shape[0]
@@ -79,7 +81,7 @@ def _events(n_days, first_day, type_of_room, type_start, type_rooms, better_star
         t = room_type[b]
         need = rooms[b]
         if kind[e] == 0:  # a cancellation gives its rooms back
-            if released_at[b] >= NEVER_RELEASED or not accepted[b]:
+            if not accepted[b]:
                 continue
             for j in range(max_rooms):
                 r = placed[b, j]
@@ -161,4 +163,4 @@ def _events(n_days, first_day, type_of_room, type_start, type_rooms, better_star
 
 # One booking into a one-room hotel: the argument types of every real call (allocate converts them all).
 example(lambda: allocate(1, 0, np.zeros(1), np.zeros(1), np.ones(1), np.zeros(1), np.ones(1), np.zeros(1),
-                         np.ones(1), np.zeros(1), np.full(1, NEVER_RELEASED), np.zeros(1), 1, np.zeros(1, dtype=bool)))
+                         np.ones(1), np.zeros(1), np.ones(1), np.zeros(1), 1, np.zeros(1, dtype=bool)))
