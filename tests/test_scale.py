@@ -229,6 +229,21 @@ def test_more_properties_seed_and_verify(databases):
     assert all(abs(n - 30) <= 4 for n in rooms.values())
 
 
+def test_module_tables_are_loaded_frozen(databases):
+    """The module tables are truncated and loaded in one transaction, so COPY writes their rows frozen and every
+    page all-visible: after COMMIT nothing is left for hint bits or the first VACUUM to rewrite."""
+    from hotelseed.cleanup import MODULE_TABLES
+
+    url, _digests = _single_run(databases, "postgresql")
+    with make_engine(url).begin() as conn:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_visibility"))
+        pages = {t: conn.execute(sa.text(f"SELECT pg_relation_size('{t}') / current_setting('block_size')::int, "
+                                         f"(SELECT all_frozen FROM pg_visibility_map_summary('{t}'))")).one()
+                 for t in sorted(MODULE_TABLES)}
+    assert sum(total for total, _ in pages.values()) > 1000
+    assert {t: p for t, p in pages.items() if p[0] != p[1]} == {}
+
+
 def test_binary_copy_encoder_round_trips(databases):
     """Every type the schema uses, with NULLs, negatives, non-ASCII text and JSON, through PostgreSQL's COPY."""
     url = databases.new("postgresql")

@@ -37,6 +37,10 @@ def delete_order() -> list[str]:
 @dataclass
 class CleanupResult:
     deleted: dict[str, int]
+    # Tables emptied by TRUNCATE in the caller's transaction (PostgreSQL): COPY into them may write its rows
+    # frozen (COPY ... FREEZE), which the server allows only for a table truncated or created in the same
+    # transaction.
+    truncated: frozenset[str] = frozenset()
 
 
 GUEST_USERS_SQL = (
@@ -70,7 +74,9 @@ def cleanup(conn: Connection, keep_staff: bool = True) -> CleanupResult:
         for table in order:
             deleted[table] = int(conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar())
         conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in order)))
+        truncated = frozenset(order)
     else:
+        truncated = frozenset()
         for table in order:
             deleted[table] = conn.execute(sa.text(f'DELETE FROM "{table}"')).rowcount
     # Step 5: users with only GUEST or MEMBER roles (or none), and their roles.
@@ -80,4 +86,4 @@ def cleanup(conn: Connection, keep_staff: bool = True) -> CleanupResult:
     # Their roles go by ON DELETE CASCADE; swept here too, so cleanup is right while foreign keys are set aside
     # (hotelseed shard abandon).
     conn.execute(sa.text("DELETE FROM user_roles WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = user_roles.user_id)"))
-    return CleanupResult(deleted)
+    return CleanupResult(deleted, truncated)

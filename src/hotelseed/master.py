@@ -90,9 +90,10 @@ def run_lock(conn: Connection, name: str = "master-seed") -> None:
 class TableSink:
     """Where partitions' tables go: the database (loader), or nowhere but a row count (dry run)."""
 
-    def __init__(self, conn: Connection | None, progress: Progress):
+    def __init__(self, conn: Connection | None, progress: Progress, fresh: frozenset[str] = frozenset()):
         self.conn = conn
         self.say = progress
+        self.fresh = fresh  # tables truncated in this transaction: COPY writes their rows frozen
         self.written: dict[str, int] = {}
         self.chunks: dict[str, int] = {}  # chunks of each table sent so far (failpoints between chunks)
         self.dialect = conn.dialect.name if conn is not None else None
@@ -138,7 +139,7 @@ class TableSink:
                 item = pickle.loads(item.read())
             if isinstance(item, tuple):
                 names, chunks, n = item
-                loader.write_pg(self.conn, table, names, chunks, before)
+                loader.write_pg(self.conn, table, names, chunks, before, freeze=table.name in self.fresh)
                 self.chunks[table.name] = before + len(chunks)
             else:
                 n = len(item) if self.conn is None else loader.load(self.conn, table, item, chunks_before=before)
@@ -157,6 +158,7 @@ class OpenRun:
     deleting: dict[str, int]
     deleted: dict[str, int]
     added: dict[str, int]
+    truncated: frozenset[str]  # tables emptied by TRUNCATE in this transaction (PostgreSQL)
 
 
 def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Progress, dry_run: bool = False) -> OpenRun:
@@ -183,10 +185,10 @@ def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Prog
     world = read_world(conn, profile)
     t1 = time.perf_counter()
     say("catalogue", sum(added.values()), t1 - t0)
-    deleted = cleanup(conn, keep_staff=options.keep_staff).deleted
-    say("cleanup", sum(deleted.values()), time.perf_counter() - t1)
+    cleaned = cleanup(conn, keep_staff=options.keep_staff)
+    say("cleanup", sum(cleaned.deleted.values()), time.perf_counter() - t1)
     failpoint("after-cleanup")
-    return OpenRun(run_id, world, deleting, deleted, added)
+    return OpenRun(run_id, world, deleting, cleaned.deleted, added, cleaned.truncated)
 
 
 def refuse_unstaffed_properties(conn: Connection, profile, keep_staff: bool) -> None:
@@ -317,7 +319,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         # HOTELSEED_LIVE_CONSTRAINTS=1 loads with everything live (bench/default_run.py compares the two).
         live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
         fk_live = live or conn.dialect.name != "postgresql"
-        sink = TableSink(None if dry_run else conn, say)
+        sink = TableSink(None if dry_run else conn, say, run.truncated)
         spool_dir = stack.enter_context(spool_directory(workers))
         ctx, *group, rows = prepare_group(sink, plan, run.world, staff, staff_users, run.run_id, member_role_id,
                                           fk_live, spool_dir)

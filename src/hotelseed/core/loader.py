@@ -170,9 +170,13 @@ def _pg_field(col: sa.Column, kind: str, values: np.ndarray) -> pgbinary.Field:
     return pgbinary.text(values)
 
 
-def copy_sql(table: sa.Table, names: list[str]) -> str:
+def copy_sql(table: sa.Table, names: list[str], freeze: bool = False) -> str:
+    """The COPY statement. `freeze` (only for a table truncated or created in this transaction, which the server
+    checks): the rows go in frozen and each page marked all-visible, as VACUUM FREEZE would leave them (PostgreSQL
+    14+). Without it the first reads after COMMIT set a hint bit on every row, writing every page of the dataset
+    once more, and the first vacuum writes them all again to mark them visible and frozen."""
     quoted = ", ".join(f'"{n}"' for n in names)
-    return f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT binary)'
+    return f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT binary{", FREEZE" if freeze else ""})'
 
 
 def encode_pg(table: sa.Table, cols: Columns, chunk_rows: int | None = None) -> list[bytes]:
@@ -217,13 +221,13 @@ class Spool:
 
 
 def write_pg(conn: Connection, table: sa.Table, names: list[str], payloads: list[bytes | Spooled],
-             chunks_before: int = 0) -> None:
+             chunks_before: int = 0, freeze: bool = False) -> None:
     """Send pre-encoded binary COPY chunks (bytes, or where a worker spooled them) for `table` in one COPY
     statement. `chunks_before`: chunks of this table already sent by earlier COPYs of the run (for the
-    mid-load failpoint)."""
+    mid-load failpoint). `freeze`: see copy_sql."""
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        with cur.copy(copy_sql(table, names)) as copy:
+        with cur.copy(copy_sql(table, names, freeze)) as copy:
             copy.write(pgbinary.HEADER)
             for i, data in enumerate(payloads):
                 if isinstance(data, Spooled):
