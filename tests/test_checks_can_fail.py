@@ -168,6 +168,10 @@ MORE_CORRUPTIONS = [
     ("money.policy_rates_tax", ["UPDATE bookings SET cancellation_fee = cancellation_fee + 1 WHERE id = "
                                 "[bookings|status = 'CANCELLED' AND cancellation_fee > 0 AND cancellation_policy_id IN "
                                 "(SELECT id FROM cancellation_policies WHERE penalty_basis = 'FIRST_NIGHT')]"]),
+    # contacts.fictional lists rows only when its counting pass found one to list: each way a row can be wrong.
+    ("contacts.fictional", ["UPDATE message_logs SET phone = '+14155552671' WHERE id = [message_logs|phone IS NOT NULL]"]),
+    ("contacts.fictional", ["UPDATE booking_guests SET phone = '+910123456a78' WHERE id = [booking_guests|phone IS NOT NULL]"]),
+    ("contacts.fictional", ["UPDATE contacts SET email = 'nobody' WHERE id = [contacts|email IS NOT NULL]"]),
     ("threads.derived_fields", ["UPDATE threads SET sla_breached = NOT sla_breached WHERE id = [threads|1 = 1]"]),
     ("threads.derived_fields", ["UPDATE threads SET first_response_at = NULL WHERE id = "
                                 "[threads|first_response_at IS NOT NULL]"]),

@@ -30,18 +30,25 @@ def _contacts_fictional(conn, params):
     pg = conn.dialect.name == "postgresql"
     union = " UNION ALL ".join(SOURCES)
     domain = "lower(substr(x.e, strpos(x.e, '@') + 1))" if pg else "lower(substr(x.e, instr(x.e, '@') + 1))"
-    # One pass counts the rows and lists the domains (a value without '@' lists itself whole; the row test
-    # below rejects it for the missing '@', whatever its domain is judged).
-    per_domain = fetch(conn, f"SELECT {domain}, count(*) FROM ({union}) x GROUP BY {domain}")
-    checked = sum(int(n) for _, n in per_domain)
-    allowed = [dom for dom, _ in per_domain if dom and is_reserved_domain(dom)]
-    in_allowed = f"{domain} IN ({', '.join(chr(39) + a.replace(chr(39), '') + chr(39) for a in allowed)})" if allowed else "1 = 0"
     digits = "substr(x.p, 2) ~ '^[0-9]+$'" if pg else "substr(x.p, 2) NOT GLOB '*[^0-9]*'"
     schemes = " OR ".join(f"(length(x.p) = {len(prefix) + 1 + n} AND substr(x.p, 1, {len(prefix)}) = '{prefix}' AND "
                           f"substr(x.p, {len(prefix) + 1}, 1) BETWEEN '1' AND '9' AND {digits})"
                           for prefix, n in SCHEMES.values())
-    bad = [r[0] for r in fetch(conn, f"SELECT x.k FROM ({union}) x WHERE (x.e IS NOT NULL AND (x.e NOT LIKE '%@%' "
-                                     f"OR NOT ({in_allowed}))) OR (x.p IS NOT NULL AND NOT ({schemes}))")]
+    malformed = f"(x.e IS NOT NULL AND x.e NOT LIKE '%@%') OR (x.p IS NOT NULL AND NOT ({schemes}))"
+    # One pass counts the rows, lists the domains (a value without '@' lists itself whole; it is malformed
+    # whatever its domain is judged) and counts the rows malformed whatever their domain. The rows are listed
+    # by a second pass only when that one found a row to list (large: 3.0 → 1.0 s on PostgreSQL).
+    per_domain = fetch(conn, f"SELECT {domain}, count(*), SUM(CASE WHEN {malformed} THEN 1 ELSE 0 END) "
+                             f"FROM ({union}) x GROUP BY {domain}")
+    checked = sum(int(n) for _, n, _ in per_domain)
+    allowed = [dom for dom, _, _ in per_domain if dom and is_reserved_domain(dom)]
+    suspects = sum(int(m) for _, _, m in per_domain) + sum(int(n) for dom, n, _ in per_domain
+                                                           if dom is not None and dom not in allowed)
+    if not suspects:
+        return checked, []
+    in_allowed = f"{domain} IN ({', '.join(chr(39) + a.replace(chr(39), '') + chr(39) for a in allowed)})" if allowed else "1 = 0"
+    bad = [r[0] for r in fetch(conn, f"SELECT x.k FROM ({union}) x WHERE {malformed} "
+                                     f"OR (x.e IS NOT NULL AND NOT ({in_allowed}))")]
     return checked, bad
 
 
