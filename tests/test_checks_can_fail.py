@@ -168,6 +168,18 @@ MORE_CORRUPTIONS = [
     ("money.policy_rates_tax", ["UPDATE bookings SET cancellation_fee = cancellation_fee + 1 WHERE id = "
                                 "[bookings|status = 'CANCELLED' AND cancellation_fee > 0 AND cancellation_policy_id IN "
                                 "(SELECT id FROM cancellation_policies WHERE penalty_basis = 'FIRST_NIGHT')]"]),
+    # bookings.calendar and assignments.local_times are SQL on PostgreSQL and NumPy on SQLite: each rule, on both.
+    ("bookings.calendar", ["UPDATE bookings SET created_at = {FAR} WHERE id = [bookings|status = 'CANCELLED']"]),
+    ("bookings.calendar", ["UPDATE bookings SET created_at = {PAST} WHERE id = [bookings|source = 'WALK_IN']"]),
+    ("bookings.calendar", ["UPDATE bookings SET status = 'HOLD', hold_expires_at = NULL WHERE id = "
+                           "[bookings|status = 'CANCELLED']"]),
+    ("bookings.calendar", ["UPDATE bookings SET status = 'CHECKED_OUT', checked_out_at = NULL WHERE id = "
+                           "[bookings|status = 'CANCELLED']"]),
+    ("bookings.calendar", ["UPDATE bookings SET status = 'CHECKED_IN' WHERE id = [bookings|status = 'CHECKED_OUT']"]),
+    ("bookings.calendar", ["UPDATE bookings SET status = 'NO_SHOW' WHERE id = [bookings|status = 'CONFIRMED']"]),
+    ("assignments.local_times", ["UPDATE bookings SET checked_in_at = {PAST} WHERE id = [bookings|status = 'CHECKED_OUT']"]),
+    ("stays.per_booking", ["UPDATE stays SET check_out_date = {PLUS60:check_out_date} WHERE id = [stays|status = 'CANCELLED']"]),
+    ("stays.per_booking", ["UPDATE bookings SET rooms = rooms + 1 WHERE id = [bookings|1 = 1]"]),
     # contacts.fictional lists rows only when its counting pass found one to list: each way a row can be wrong.
     ("contacts.fictional", ["UPDATE message_logs SET phone = '+14155552671' WHERE id = [message_logs|phone IS NOT NULL]"]),
     ("contacts.fictional", ["UPDATE booking_guests SET phone = '+910123456a78' WHERE id = [booking_guests|phone IS NOT NULL]"]),

@@ -51,11 +51,41 @@ def _properties(conn) -> list[tuple[int, str]]:
     return [(int(pid), tz) for pid, tz in fetch(conn, "SELECT id, timezone FROM properties ORDER BY id")]
 
 
+def _local_date(col: str) -> str:
+    """PostgreSQL: a timestamp's calendar date in its booking's property's time zone (`p` in the query)."""
+    return f"CAST({col} AT TIME ZONE p.timezone AS DATE)"
+
+
+# Status against the calendar, in SQL where the database knows time zones (PostgreSQL): one query, the same
+# rules as the NumPy ones in _calendar below. Large: 3.1-4.0 s in Python → 0.5-0.6 s. A NULL timestamp fails a rule
+# that needs it (coalesce to -1), as in Python.
+CALENDAR_PG = (
+    "SELECT b.id FROM bookings b JOIN properties p ON p.id = b.property_id WHERE NOT ("
+    f"{epoch('postgresql', 'b.created_at')} <= :as_of AND {_local_date('b.created_at')} <= b.check_in "
+    f"AND (b.source <> 'WALK_IN' OR {_local_date('b.created_at')} = b.check_in) "
+    f"AND (b.status <> 'HOLD' OR coalesce({epoch('postgresql', 'b.hold_expires_at')}, -1) > :as_of) "
+    f"AND (b.status NOT IN ('PENDING','CONFIRMED') OR b.check_in >= {_local_date('to_timestamp(:as_of)')}) "
+    f"AND (b.status <> 'CHECKED_IN' OR (b.check_in <= {_local_date('to_timestamp(:as_of)')} "
+    f"AND {_local_date('to_timestamp(:as_of)')} <= b.check_out "
+    f"AND coalesce({epoch('postgresql', 'b.checked_in_at')}, :as_of + 1) <= :as_of)) "
+    f"AND (b.status NOT IN ('CHECKED_OUT','COMPLETED') OR coalesce({epoch('postgresql', 'b.checked_out_at')}, :as_of + 1) "
+    "<= :as_of) "
+    f"AND (b.status <> 'NO_SHOW' OR b.check_in < {_local_date('to_timestamp(:as_of)')}))")
+
+# Check-in and check-out on their dates, local time (PostgreSQL; large: 1.7-2.1 s in Python → 0.7-0.8 s).
+ASSIGNMENT_TIMES_PG = (
+    "SELECT b.id FROM bookings b JOIN properties p ON p.id = b.property_id WHERE b.checked_in_at IS NOT NULL AND "
+    f"({_local_date('b.checked_in_at')} <> b.check_in OR coalesce({_local_date('b.checked_out_at')} <> b.check_out, FALSE))")
+
+
 def _calendar(conn, params):
     """Status agrees with the calendar at as_of (inv. 7), in the property's own time zone. Property by
-    property, vectorised: memory holds one property's bookings."""
+    property, vectorised: memory holds one property's bookings. PostgreSQL: CALENDAR_PG."""
     as_of = params["as_of"]
     d = conn.dialect.name
+    if d == "postgresql":
+        return (int(conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar()),
+                [r[0] for r in fetch(conn, CALENDAR_PG, {"as_of": as_of})])
     checked, bad = 0, []
     for pid, tz in _properties(conn):
         bid, st, src, ci, co, created, hold_exp, cin, cout = arrays(conn, (
@@ -82,8 +112,12 @@ def _calendar(conn, params):
 
 
 def _assignment_times(conn, params):
-    """checked_in_at falls on the check-in date, checked_out_at on the check-out date, local time (inv. 8)."""
+    """checked_in_at falls on the check-in date, checked_out_at on the check-out date, local time (inv. 8).
+    PostgreSQL: ASSIGNMENT_TIMES_PG."""
     d = conn.dialect.name
+    if d == "postgresql":
+        return (int(conn.execute(sa.text("SELECT count(*) FROM bookings WHERE checked_in_at IS NOT NULL")).scalar()),
+                [r[0] for r in fetch(conn, ASSIGNMENT_TIMES_PG)])
     checked, bad = 0, []
     for pid, tz in _properties(conn):
         bid, ci, co, cin, cout = arrays(conn, (
@@ -277,9 +311,11 @@ CHECKS = [
           "WHERE room_id IS NOT NULL AND status NOT IN ('CANCELLED','NO_SHOW')) x WHERE check_in_date < busy_until"),
     Check("stays.per_booking", "§4.2 inv. 6", M, "a booking has exactly `rooms` stays with its room type and dates",
           "SELECT count(*) FROM bookings",
-          "SELECT b.id FROM bookings b WHERE b.rooms <> (SELECT count(*) FROM stays s WHERE s.booking_id = b.id) "
-          "UNION SELECT s.booking_id FROM stays s JOIN bookings b ON b.id = s.booking_id WHERE s.room_type_id <> b.room_type_id "
-          "OR s.check_in_date <> b.check_in OR s.check_out_date <> b.check_out OR s.property_id <> b.property_id"),
+          # One join grouped by booking, not a count per booking and a second join (large, PostgreSQL: 1.7-2.3 →
+          # 0.8-1.0 s; SQLite about the same, 0.9-1.7 against 0.9-1.3 s).
+          "SELECT b.id FROM bookings b LEFT JOIN stays s ON s.booking_id = b.id GROUP BY b.id, b.rooms "
+          "HAVING count(s.id) <> b.rooms OR SUM(CASE WHEN s.room_type_id <> b.room_type_id OR s.check_in_date <> b.check_in "
+          "OR s.check_out_date <> b.check_out OR s.property_id <> b.property_id THEN 1 ELSE 0 END) > 0"),
     Check("stays.status_follows_booking", "§4.2 inv. 6", M, "stay status is the one the booking status maps to",
           "SELECT count(*) FROM stays",
           "SELECT s.id FROM stays s JOIN bookings b ON b.id = s.booking_id WHERE CAST(s.status AS VARCHAR(16)) <> "
