@@ -100,8 +100,11 @@ class TableSink:
 
     def encode(self, tables: dict[str, Columns], spool: str | None = None) -> dict:
         """What a worker hands back: binary COPY chunks for PostgreSQL, the columns themselves otherwise. With
-        `spool` (a file path), the chunks (PostgreSQL) or each table's pickled columns (SQLite) go to that file and
-        only where they are comes back: the loader then reads one table or chunk at a time."""
+        `spool` (a file path), the encoded chunks go to that file and only where they are comes back, so the loader
+        reads one chunk at a time: binary COPY for PostgreSQL; for SQLite each chunk's values as sqlite3 binds them,
+        pickled, so that the worker, not the loader, pays for encoding them (the loader's CPU is SQLite's limit;
+        three medium partitions: the loader's unpickling and encoding 1.9 s → unpickling 0.5 s, spool 98 → 126 MB).
+        A dry run (no database) spools each table's pickled columns."""
         out = {}
         writer = loader.Spool(spool) if spool else None
         try:
@@ -115,6 +118,9 @@ class TableSink:
                     if writer is not None:
                         chunks = [writer.add(c) for c in chunks]
                     out[name] = (list(cols.data), chunks, len(cols))
+                elif self.dialect == "sqlite" and writer is not None:
+                    out[name] = (list(cols.data), [writer.add(pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
+                                                   for c in loader.encode_sqlite(table, cols)], len(cols))
                 elif writer is not None:
                     out[name] = writer.add(pickle.dumps(cols, protocol=pickle.HIGHEST_PROTOCOL))
                 else:
@@ -137,9 +143,12 @@ class TableSink:
             before = self.chunks.get(table.name, 0)
             if isinstance(item, loader.Spooled):  # a table's columns a worker spooled
                 item = pickle.loads(item.read())
-            if isinstance(item, tuple):
+            if isinstance(item, tuple):  # encoded chunks
                 names, chunks, n = item
-                loader.write_pg(self.conn, table, names, chunks, before, freeze=table.name in self.fresh)
+                if self.dialect == "postgresql":
+                    loader.write_pg(self.conn, table, names, chunks, before, freeze=table.name in self.fresh)
+                else:
+                    loader.write_sqlite(self.conn, table, names, chunks, before)
                 self.chunks[table.name] = before + len(chunks)
             else:
                 n = len(item) if self.conn is None else loader.load(self.conn, table, item, chunks_before=before)

@@ -3,7 +3,8 @@
 PostgreSQL: COPY ... FROM STDIN (FORMAT binary), encoded column by column by core/pgbinary.py
 (loading-facts.md: binary COPY is the fastest path into the server, and row-by-row Python tuples cap near
 100k rows/s). The encoding is a pure function of the columns, so worker processes can do it and hand the
-loader bytes. SQLite: one prepared executemany per chunk. Both use the table's SQLAlchemy column types to
+loader bytes. SQLite: one prepared executemany per chunk, of values a worker process may have encoded (and
+pickled to a spool file) just as well: the loader's own CPU is SQLite's limit. Both use the table's SQLAlchemy column types to
 encode values identically, so the two databases hold the same logical content.
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import uuid
+from typing import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -255,6 +258,34 @@ def chunk_count(n_rows: int, chunk_rows: int | None = None) -> int:
     return (n_rows + size - 1) // size
 
 
+def encode_sqlite(table: sa.Table, cols: Columns, chunk_rows: int | None = None) -> Iterator[list[list]]:
+    """Each chunk of `cols` as one list per column of the values sqlite3 binds (encode_column), chunk after chunk:
+    a pure function of the data, so a worker process can run it."""
+    names = _checked_names(table, cols)
+    kinds = [_kind(table.c[n]) for n in names]
+    for chunk in cols.chunks(chunk_rows or CHUNK_ROWS):
+        yield [encode_column(chunk.data[n], k, "sqlite") for n, k in zip(names, kinds)]
+
+
+def write_sqlite(conn: Connection, table: sa.Table, names: list[str], payloads: Iterable[list[list] | Spooled],
+                 chunks_before: int = 0) -> None:
+    """Insert encoded chunks (from encode_sqlite, or pickled where a worker spooled them) into `table`: one
+    prepared executemany per chunk. `chunks_before`: as for write_pg."""
+    raw = conn.connection.driver_connection
+    placeholders = ", ".join("?" for _ in names)
+    quoted = ", ".join(f'"{n}"' for n in names)
+    for i, columns in enumerate(payloads):
+        if isinstance(columns, Spooled):
+            columns = pickle.loads(columns.read())
+        if chunks_before + i == 1:
+            failpoint(f"mid-load:{table.name}")  # some rows of the table are in, others not
+        cur = raw.cursor()
+        try:
+            cur.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})', zip(*columns))
+        finally:
+            cur.close()
+
+
 def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int | None = None, chunks_before: int = 0) -> int:
     """Insert all rows of `cols` into `table` in the connection's open transaction. Returns rows written."""
     if not len(cols):
@@ -262,18 +293,6 @@ def load(conn: Connection, table: sa.Table, cols: Columns, chunk_rows: int | Non
     names = _checked_names(table, cols)
     if conn.dialect.name == "postgresql":
         write_pg(conn, table, names, encode_pg(table, cols, chunk_rows), chunks_before)
-        return len(cols)
-    kinds = [_kind(table.c[n]) for n in names]
-    raw = conn.connection.driver_connection
-    placeholders = ", ".join("?" for _ in names)
-    quoted = ", ".join(f'"{n}"' for n in names)
-    for i, chunk in enumerate(cols.chunks(chunk_rows or CHUNK_ROWS)):
-        if chunks_before + i == 1:
-            failpoint(f"mid-load:{table.name}")  # some rows of the table are in, others not
-        encoded = [encode_column(chunk.data[n], k, "sqlite") for n, k in zip(names, kinds)]
-        cur = raw.cursor()
-        try:
-            cur.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})', zip(*encoded))
-        finally:
-            cur.close()
+    else:
+        write_sqlite(conn, table, names, encode_sqlite(table, cols, chunk_rows), chunks_before)
     return len(cols)
