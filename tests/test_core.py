@@ -151,30 +151,41 @@ def test_check_constraints_set_aside_for_the_load_are_proven_after_it(small_data
 
 
 def test_deferred_constraints_still_refuse_bad_data(empty_db):
-    """A row that breaks a foreign key is refused when the constraint is rebuilt (PostgreSQL; on SQLite the
-    constraint never left), and the transaction leaves nothing behind: not the row, not a missing constraint."""
+    """A row that breaks a foreign key is accepted while the load runs without them (PostgreSQL: the constraint
+    is dropped; SQLite: the transaction does not enforce them) and refused when they are rebuilt (SQLite: proven by
+    PRAGMA foreign_key_check), naming what broke; the transaction leaves nothing behind: not the row, not a missing
+    constraint, not a connection that no longer enforces them."""
+    import sqlite3
+
     from hotelseed.core.bulk import deferred_constraints
+    from hotelseed.core.db import guarded_transaction
 
     engine = make_engine(empty_db)
     with engine.begin() as conn:
         migrate(conn)
     with engine.connect() as conn:
         before = schema_objects(conn)
+    accepted = False
     try:
-        with engine.begin() as conn:
+        with guarded_transaction(engine, sqlite_foreign_keys=False) as conn:
             with deferred_constraints(conn, ["hold_logs"]):
                 conn.execute(sa.text(
                     "INSERT INTO hold_logs (id, booking_id, hold_token, property_id, room_type_id, check_in, "
                     "check_out, rooms, guests, status, created_at, expires_at) VALUES (1, 999, 'h', 1, 1, "
                     "'2026-01-01', '2026-01-02', 1, 1, 'ACTIVE', '2026-01-01 00:00:00', '2026-01-01 00:15:00')"))
-    except sa.exc.IntegrityError:
-        refused = True
+                accepted = True
+            conn.commit()
+    except (sa.exc.IntegrityError, sqlite3.IntegrityError) as exc:
+        refused = str(exc)
     else:
-        refused = False
-    assert refused
+        refused = ""
+    assert accepted
+    assert "hold_logs" in refused if engine.dialect.name == "sqlite" else "fk_hold_logs" in refused
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM hold_logs")).scalar() == 0
         assert schema_objects(conn) == before
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_batches_stream_every_row_once_inside_the_transaction(small_dataset):

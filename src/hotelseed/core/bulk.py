@@ -9,9 +9,12 @@ validates all rows at once. DDL is transactional in PostgreSQL: if anything fail
 transaction rolls back with the constraints as they were. Primary keys, unique and check constraints stay:
 they are what make the data right while it arrives, and on PostgreSQL cost little.
 
-SQLite cannot drop a foreign key; they stay live (each check is a lookup in the parent's primary key). Its
-secondary indexes and triggers (the stays' no-overlap guard) are set aside and rebuilt the same way. (An
-earlier attempt also deferred SQLite's foreign keys to COMMIT: 8× slower, because each deferred check then
+SQLite cannot drop a foreign key, but a connection can stop enforcing them before its transaction begins
+(core.db.guarded_transaction): master-complete then cleans up and loads without a parent lookup per row and
+without the row-by-row DELETEs that enforcement forces on every table with a foreign key, and `rebuild` proves
+them all at once with PRAGMA foreign_key_check (each child row looked up in its parent's key, table by table).
+Its secondary indexes and triggers (the stays' no-overlap guard) are set aside and rebuilt the same way. (An
+earlier attempt deferred SQLite's foreign keys to COMMIT instead: 8× slower, because each deferred check then
 scans the child table without its index; docs/BENCHMARKS.md.) Its CHECK constraints are not cheap: an enum's
 `status IN ('HOLD', …)` costs SQLite far more per inserted row than the insert itself (1.19M audit log rows:
 10.7 s with their three checks, 2.4 s without). So the load runs with `PRAGMA ignore_check_constraints`, and the
@@ -36,6 +39,7 @@ class Deferred:
     constraints: list[tuple[str, str, str, str]] = field(default_factory=list)  # (table, name, kind, definition)
     triggers: list[tuple[str, str]] = field(default_factory=list)  # SQLite: (name, CREATE TRIGGER …)
     checks: list[tuple[str, str, str]] = field(default_factory=list)  # SQLite: (table, name, expression)
+    foreign_key_check: bool = False  # SQLite, foreign keys not enforced in this transaction: prove them all after
 
     def as_json(self) -> dict:
         return {"indexes": [list(i) for i in self.indexes], "constraints": [list(c) for c in self.constraints],
@@ -121,6 +125,16 @@ def _validate_checks(conn: Connection, checks: list[tuple[str, str, str]]) -> No
                 raise sqlite3.IntegrityError(f"CHECK constraint failed: {name} ({count} rows of {table})")
 
 
+def _validate_foreign_keys(conn: Connection) -> None:
+    """Prove every foreign key of the database (SQLite's PRAGMA foreign_key_check: each child row looked up in
+    its parent's key, table by table); a violation fails as SQLite's own enforcement would have."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, rowid, parent, _fk = broken[0]
+        raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {len(broken)} rows (first: {table} row {rowid}, "
+                                     f"no row of {parent} it refers to)")
+
+
 def set_aside(conn: Connection, tables: list[str]) -> Deferred:
     """Drop what slows a bulk load on `tables` and return how to rebuild it."""
     if conn.dialect.name == "sqlite":
@@ -131,6 +145,7 @@ def set_aside(conn: Connection, tables: list[str]) -> Deferred:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
         if deferred.checks:  # for this connection only; `rebuild` turns it off and proves the rows
             conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+        deferred.foreign_key_check = not conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
         return deferred
     if conn.dialect.name != "postgresql":
         return Deferred()
@@ -148,6 +163,8 @@ def rebuild(conn: Connection, deferred: Deferred) -> None:
     if deferred.checks:
         conn.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
         _validate_checks(conn, deferred.checks)
+    if deferred.foreign_key_check:
+        _validate_foreign_keys(conn)
     for _name, sql in deferred.indexes:
         conn.exec_driver_sql(sql)
     for _name, sql in deferred.triggers:  # SQLite's stay-overlap guard: the rows already in are proven by

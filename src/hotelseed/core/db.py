@@ -121,11 +121,17 @@ def _busy_reason(exc: BaseException) -> str | None:
 
 
 @contextlib.contextmanager
-def guarded_transaction(engine: Engine):
+def guarded_transaction(engine: Engine, sqlite_foreign_keys: bool = True):
     """A connection in one transaction; lock waits and timeouts become a one-line Busy error. The caller
-    commits; anything else (an exception, a return without commit) rolls back."""
+    commits; anything else (an exception, a return without commit) rolls back.
+
+    `sqlite_foreign_keys=False`: SQLite does not enforce foreign keys in this transaction (the pragma can only
+    change outside one, hence here, and the connection is not pooled); the caller must prove them before it
+    commits (core.bulk does, with PRAGMA foreign_key_check)."""
     try:
         with engine.connect() as conn:
+            if not sqlite_foreign_keys and conn.dialect.name == "sqlite":
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")  # before BEGIN, not in it
             conn.begin()
             try:
                 yield conn
