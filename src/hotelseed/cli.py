@@ -299,9 +299,13 @@ def cleanup(
     from hotelseed.schema_admin import require_current
     from hotelseed.master import run_lock
 
+    from hotelseed.core.bulk import prove_foreign_keys
+
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
-    with guarded_transaction(engine) as conn:
+    # SQLite deletes row by row from a table whose foreign keys it enforces: not enforced here, proven before
+    # COMMIT (as master-complete does; docs/decisions.md).
+    with guarded_transaction(engine, sqlite_foreign_keys=False) as conn:
         run_lock(conn)
         require_current(conn, auto_create=False)
         check_environment(conn, consent)
@@ -311,6 +315,7 @@ def cleanup(
         else:
             confirm_deletion(url, deleting, consent)
             deleted = do_cleanup(conn, keep_staff=keep_staff).deleted
+            prove_foreign_keys(conn)
             conn.commit()
     if as_json:
         print(json.dumps(deleted, indent=2))

@@ -125,9 +125,12 @@ def _validate_checks(conn: Connection, checks: list[tuple[str, str, str]]) -> No
                 raise sqlite3.IntegrityError(f"CHECK constraint failed: {name} ({count} rows of {table})")
 
 
-def _validate_foreign_keys(conn: Connection) -> None:
-    """Prove every foreign key of the database (SQLite's PRAGMA foreign_key_check: each child row looked up in
-    its parent's key, table by table); a violation fails as SQLite's own enforcement would have."""
+def prove_foreign_keys(conn: Connection) -> None:
+    """SQLite: prove every foreign key of the database (PRAGMA foreign_key_check: each child row looked up in its
+    parent's key, table by table); a violation fails as SQLite's own enforcement would have. For a transaction
+    that did not enforce them (core.db.guarded_transaction). Other databases enforce their own: nothing to do."""
+    if conn.dialect.name != "sqlite":
+        return
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         table, rowid, parent, _fk = broken[0]
@@ -164,7 +167,7 @@ def rebuild(conn: Connection, deferred: Deferred) -> None:
         conn.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
         _validate_checks(conn, deferred.checks)
     if deferred.foreign_key_check:
-        _validate_foreign_keys(conn)
+        prove_foreign_keys(conn)
     for _name, sql in deferred.indexes:
         conn.exec_driver_sql(sql)
     for _name, sql in deferred.triggers:  # SQLite's stay-overlap guard: the rows already in are proven by
