@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -250,3 +252,38 @@ def test_warm_up_loads_the_machine_code_that_real_calls_use():
                      pgbinary.numeric(np.array([150, -3]), 2),
                      pgbinary.timestamp(np.array(["2026-01-01T00:00:00", "NaT"], dtype="datetime64[s]"))])
     assert all(len(k.signatures) == 1 for k in kernels), [k.signatures for k in kernels]
+
+
+def test_spool_directories_of_killed_runs_are_swept(tmp_path):
+    """A run killed with SIGKILL cannot remove its spool directory; the next run removes it (its process is
+    gone), but never a running process's directory nor anything not named like one."""
+    import signal
+    import subprocess
+    import sys
+
+    from hotelseed.core.pipeline import sweep_abandoned_spools
+
+    child = ("import os, signal, sys, tempfile, time\n"
+             "tempfile.tempdir = sys.argv[1]\n"
+             "from hotelseed.core.pipeline import spool_directory\n"
+             "spool = spool_directory(1)\n"
+             "path = spool.__enter__()\n"
+             "open(os.path.join(path, 'partition-1.spool'), 'wb').write(b'x' * 1000)\n"
+             "print(path, flush=True)\n"
+             "os.kill(os.getpid(), signal.SIGKILL) if sys.argv[2] == 'die' else time.sleep(120)\n")
+    running = subprocess.Popen([sys.executable, "-c", child, str(tmp_path), "live"], stdout=subprocess.PIPE, text=True)
+    try:
+        live_spool = running.stdout.readline().strip()
+        # (this run sweeps too, on its way in: the running process's directory stays)
+        killed = subprocess.run([sys.executable, "-c", child, str(tmp_path), "die"], capture_output=True, text=True)
+        assert killed.returncode == -signal.SIGKILL
+        dead_spool = killed.stdout.strip()
+        other = tmp_path / "hotelseed-spool-notes"
+        other.mkdir()
+        assert {p.name for p in tmp_path.iterdir()} >= {os.path.basename(dead_spool), os.path.basename(live_spool)}
+        assert sweep_abandoned_spools(str(tmp_path)) == [dead_spool]
+        assert not os.path.exists(dead_spool)
+        assert os.path.isfile(os.path.join(live_spool, "partition-1.spool")) and other.is_dir()
+    finally:
+        running.kill()
+        running.wait()

@@ -15,6 +15,9 @@ import ctypes
 import ctypes.util
 import gc
 import multiprocessing as mp
+import os
+import re
+import shutil
 import tempfile
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
@@ -47,12 +50,44 @@ def _run(key):
     return _JOB(key)
 
 
+SPOOL_PREFIX = "hotelseed-spool-"
+
+
 def spool_directory(workers: int):
-    """Where worker processes spool their results (a temporary directory, removed on exit), or None without
-    workers: a context manager."""
+    """Where worker processes spool their results (a temporary directory named after this process, removed on
+    exit), or None without workers: a context manager. Spool directories that killed runs left behind go first."""
     if workers <= 0:
         return contextlib.nullcontext(None)
-    return tempfile.TemporaryDirectory(prefix="hotelseed-spool-")
+    sweep_abandoned_spools()
+    return tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+
+
+def sweep_abandoned_spools(root: str | None = None) -> list[str]:
+    """Remove the spool directories of runs that can no longer remove their own (SIGKILL, a crash, power loss:
+    a partition's spool is tens of MB, and each killed run left one): those whose process, named in the
+    directory's name, is not running. A live process's, or one that may be (PermissionError: another user's),
+    and names without a process number are left alone. Returns the directories removed."""
+    removed = []
+    root = root or tempfile.gettempdir()
+    for name in os.listdir(root):
+        m = re.fullmatch(rf"{re.escape(SPOOL_PREFIX)}(\d+)-\w+", name)
+        if m is None or _running(int(m.group(1))):
+            continue
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        removed.append(os.path.join(root, name))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_apart(job: Callable[[], Any]) -> Any:
