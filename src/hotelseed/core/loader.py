@@ -4,8 +4,8 @@ PostgreSQL: COPY ... FROM STDIN (FORMAT binary), encoded column by column by cor
 (loading-facts.md: binary COPY is the fastest path into the server, and row-by-row Python tuples cap near
 100k rows/s). The encoding is a pure function of the columns, so worker processes can do it and hand the
 loader bytes. SQLite: one prepared executemany per chunk, of values a worker process may have encoded (and
-pickled to a spool file) just as well: the loader's own CPU is SQLite's limit. Both use the table's SQLAlchemy column types to
-encode values identically, so the two databases hold the same logical content.
+pickled to a spool file) just as well: the loader's own CPU is SQLite's limit. Both use the table's SQLAlchemy
+column types to encode values identically, so the two databases hold the same logical content.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import datetime as dt
 import os
 import pickle
 import uuid
-from typing import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 import numpy as np
 import sqlalchemy as sa
