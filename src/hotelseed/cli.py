@@ -296,10 +296,9 @@ def cleanup(
     from hotelseed.cleanup import count_plan
     from hotelseed.core.db import guarded_transaction
     from hotelseed.guard import check_environment, confirm_deletion
+    from hotelseed.core.bulk import prove_foreign_keys
     from hotelseed.schema_admin import require_current
     from hotelseed.master import run_lock
-
-    from hotelseed.core.bulk import prove_foreign_keys
 
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)

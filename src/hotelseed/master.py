@@ -329,11 +329,10 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         timings["catalogue and cleanup"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         staff_users, staff, member_role_id = staff_for(conn, plan, run.world, run.run_id)
-        fk_live = live  # foreign keys checked as rows arrive (SQLite's too are proven after the load otherwise)
         sink = TableSink(None if dry_run else conn, say, run.truncated)
         spool_dir = stack.enter_context(spool_directory(workers))
         ctx, *group, rows = prepare_group(sink, plan, run.world, staff, staff_users, run.run_id, member_role_id,
-                                          fk_live, spool_dir)
+                                          live, spool_dir)
         timings["prepare"] = time.perf_counter() - t0
         say("prepare (members, loyalty)", rows, timings["prepare"])
         failpoint("after-generate")

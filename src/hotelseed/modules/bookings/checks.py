@@ -56,21 +56,25 @@ def _local_date(col: str) -> str:
     return f"CAST({col} AT TIME ZONE p.timezone AS DATE)"
 
 
+def _epoch_pg(col: str) -> str:
+    return epoch("postgresql", col)
+
+
+_TODAY = _local_date("to_timestamp(:as_of)")  # as-of's date at the property
+
 # Status against the calendar, in SQL where the database knows time zones (PostgreSQL): one query, the same
-# rules as the NumPy ones in _calendar below. Large: 3.1-4.0 s in Python → 0.5-0.6 s. A NULL timestamp fails a rule
-# that needs it (coalesce to -1), as in Python.
+# rules as the NumPy ones in _calendar below (SQLite). Large: 3.1-4.0 s in Python → 0.5-0.6 s. A NULL timestamp
+# fails a rule that needs it (coalesce), as in Python.
 CALENDAR_PG = (
     "SELECT b.id FROM bookings b JOIN properties p ON p.id = b.property_id WHERE NOT ("
-    f"{epoch('postgresql', 'b.created_at')} <= :as_of AND {_local_date('b.created_at')} <= b.check_in "
+    f"{_epoch_pg('b.created_at')} <= :as_of AND {_local_date('b.created_at')} <= b.check_in "
     f"AND (b.source <> 'WALK_IN' OR {_local_date('b.created_at')} = b.check_in) "
-    f"AND (b.status <> 'HOLD' OR coalesce({epoch('postgresql', 'b.hold_expires_at')}, -1) > :as_of) "
-    f"AND (b.status NOT IN ('PENDING','CONFIRMED') OR b.check_in >= {_local_date('to_timestamp(:as_of)')}) "
-    f"AND (b.status <> 'CHECKED_IN' OR (b.check_in <= {_local_date('to_timestamp(:as_of)')} "
-    f"AND {_local_date('to_timestamp(:as_of)')} <= b.check_out "
-    f"AND coalesce({epoch('postgresql', 'b.checked_in_at')}, :as_of + 1) <= :as_of)) "
-    f"AND (b.status NOT IN ('CHECKED_OUT','COMPLETED') OR coalesce({epoch('postgresql', 'b.checked_out_at')}, :as_of + 1) "
-    "<= :as_of) "
-    f"AND (b.status <> 'NO_SHOW' OR b.check_in < {_local_date('to_timestamp(:as_of)')}))")
+    f"AND (b.status <> 'HOLD' OR coalesce({_epoch_pg('b.hold_expires_at')}, -1) > :as_of) "
+    f"AND (b.status NOT IN ('PENDING','CONFIRMED') OR b.check_in >= {_TODAY}) "
+    f"AND (b.status <> 'CHECKED_IN' OR (b.check_in <= {_TODAY} AND {_TODAY} <= b.check_out "
+    f"AND coalesce({_epoch_pg('b.checked_in_at')}, :as_of + 1) <= :as_of)) "
+    f"AND (b.status NOT IN ('CHECKED_OUT','COMPLETED') OR coalesce({_epoch_pg('b.checked_out_at')}, :as_of + 1) <= :as_of) "
+    f"AND (b.status <> 'NO_SHOW' OR b.check_in < {_TODAY}))")
 
 # Check-in and check-out on their dates, local time (PostgreSQL; large: 1.7-2.1 s in Python → 0.7-0.8 s).
 ASSIGNMENT_TIMES_PG = (
@@ -78,14 +82,16 @@ ASSIGNMENT_TIMES_PG = (
     f"({_local_date('b.checked_in_at')} <> b.check_in OR coalesce({_local_date('b.checked_out_at')} <> b.check_out, FALSE))")
 
 
+def _on_postgresql(sql: str):
+    """A check's SQL on PostgreSQL; its Python (`fn`) on other databases."""
+    return lambda d: sql if d == "postgresql" else None
+
+
 def _calendar(conn, params):
     """Status agrees with the calendar at as_of (inv. 7), in the property's own time zone. Property by
-    property, vectorised: memory holds one property's bookings. PostgreSQL: CALENDAR_PG."""
+    property, vectorised: memory holds one property's bookings. (SQLite; PostgreSQL runs CALENDAR_PG.)"""
     as_of = params["as_of"]
     d = conn.dialect.name
-    if d == "postgresql":
-        return (int(conn.execute(sa.text("SELECT count(*) FROM bookings")).scalar()),
-                [r[0] for r in fetch(conn, CALENDAR_PG, {"as_of": as_of})])
     checked, bad = 0, []
     for pid, tz in _properties(conn):
         bid, st, src, ci, co, created, hold_exp, cin, cout = arrays(conn, (
@@ -113,11 +119,8 @@ def _calendar(conn, params):
 
 def _assignment_times(conn, params):
     """checked_in_at falls on the check-in date, checked_out_at on the check-out date, local time (inv. 8).
-    PostgreSQL: ASSIGNMENT_TIMES_PG."""
+    (SQLite; PostgreSQL runs ASSIGNMENT_TIMES_PG.)"""
     d = conn.dialect.name
-    if d == "postgresql":
-        return (int(conn.execute(sa.text("SELECT count(*) FROM bookings WHERE checked_in_at IS NOT NULL")).scalar()),
-                [r[0] for r in fetch(conn, ASSIGNMENT_TIMES_PG)])
     checked, bad = 0, []
     for pid, tz in _properties(conn):
         bid, ci, co, cin, cout = arrays(conn, (
@@ -333,7 +336,8 @@ CHECKS = [
     Check("stays.live_have_room", "§4.2 inv. 5-6", M, "every confirmed, in-house or checked-out stay is in a real room",
           f"SELECT count(*) FROM stays WHERE status IN {LIVE}", f"SELECT id FROM stays WHERE status IN {LIVE} AND room_id IS NULL"),
     Check("bookings.calendar", "§4.2 inv. 7", M,
-          "status agrees with the calendar at as_of; created_at ≤ as_of; lead ≥ 0; walk-ins same day", fn=_calendar),
+          "status agrees with the calendar at as_of; created_at ≤ as_of; lead ≥ 0; walk-ins same day",
+          "SELECT count(*) FROM bookings", _on_postgresql(CALENDAR_PG), fn=_calendar),
     Check("bookings.timeline", "§4.5", M,
           "created < confirmed < check-in ≤ checked_in_at < checked_out_at ≤ as_of; cancel before arrival",
           "SELECT count(*) FROM bookings",
@@ -357,6 +361,7 @@ CHECKS = [
           "OR (b.checked_out_at IS NOT NULL AND a.checked_out_at <> b.checked_out_at)"),
     Check("assignments.local_times", "§4.2 inv. 8", M,
           "checked_in_at falls on the check-in date and checked_out_at on the check-out date (local time)",
+          "SELECT count(*) FROM bookings WHERE checked_in_at IS NOT NULL", _on_postgresql(ASSIGNMENT_TIMES_PG),
           fn=_assignment_times),
     Check("money.settled", "§4.2 inv. 9", M,
           "checked-out bookings net to total; failed/rejected to 0; cancelled to their fee; never above total",

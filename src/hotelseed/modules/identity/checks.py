@@ -37,7 +37,8 @@ def _contacts_fictional(conn, params):
     malformed = f"(x.e IS NOT NULL AND x.e NOT LIKE '%@%') OR (x.p IS NOT NULL AND NOT ({schemes}))"
     # One pass counts the rows, lists the domains (a value without '@' lists itself whole; it is malformed
     # whatever its domain is judged) and counts the rows malformed whatever their domain. The rows are listed
-    # by a second pass only when that one found a row to list (large: 3.0 → 1.0 s on PostgreSQL).
+    # by a second pass only when that one found a row to list (large, median of four: PostgreSQL 2.7 → 1.9 s,
+    # SQLite 7.0 → 5.9 s).
     per_domain = fetch(conn, f"SELECT {domain}, count(*), SUM(CASE WHEN {malformed} THEN 1 ELSE 0 END) "
                              f"FROM ({union}) x GROUP BY {domain}")
     checked = sum(int(n) for _, n, _ in per_domain)
