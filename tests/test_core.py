@@ -161,6 +161,7 @@ def test_deferred_constraints_still_refuse_bad_data(empty_db):
 
     from hotelseed.core.bulk import deferred_constraints
     from hotelseed.core.db import guarded_transaction
+    from hotelseed.core.errors import DatabaseStateError
 
     engine = make_engine(empty_db)
     with engine.begin() as conn:
@@ -177,7 +178,7 @@ def test_deferred_constraints_still_refuse_bad_data(empty_db):
                     "'2026-01-01', '2026-01-02', 1, 1, 'ACTIVE', '2026-01-01 00:00:00', '2026-01-01 00:15:00')"))
                 accepted = True
             conn.commit()
-    except (sa.exc.IntegrityError, sqlite3.IntegrityError) as exc:
+    except (sa.exc.IntegrityError, sqlite3.IntegrityError, DatabaseStateError) as exc:
         refused = str(exc)
     else:
         refused = ""

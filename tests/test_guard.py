@@ -254,6 +254,37 @@ def test_properties_a_run_would_leave_unstaffed_are_refused_before_any_work(seed
     assert _unchanged(url, digest)
 
 
+def test_sqlite_table_of_ones_own_relying_on_cascade_is_refused_not_orphaned(databases):
+    """SQLite runs without enforcing foreign keys and proves them after the load. A table that is not the tool's,
+    whose row relied on ON DELETE CASCADE from a guest user the cleanup deletes, would be left pointing at nothing:
+    the run refuses in one line naming the table and the way out, and changes nothing; with foreign keys enforced
+    throughout (HOTELSEED_LIVE_CONSTRAINTS=1) the cascade runs and the seed succeeds."""
+    url = databases.new("sqlite")
+    assert hs("master-complete", "--database-url", url, "--quiet", *SMALL_ARGS).returncode == 0
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE app_sessions (id INTEGER PRIMARY KEY, "
+                             "user_id CHAR(32) REFERENCES users (id) ON DELETE CASCADE)")
+        guest = conn.exec_driver_sql("SELECT u.* FROM users u JOIN user_roles r ON r.user_id = u.id "
+                                     "WHERE r.role_key = 'GUEST' LIMIT 1").mappings().one()
+        extra = {**guest, "id": "f" * 32, "email": "not-seeded@example.test", "phone": None}
+        conn.execute(sa.text(f"INSERT INTO users ({', '.join(extra)}) VALUES ({', '.join(':' + k for k in extra)})"), extra)
+        conn.exec_driver_sql(f"INSERT INTO app_sessions (user_id) VALUES ('{'f' * 32}')")
+    with engine.connect() as conn:
+        digest = dataset_digest(conn)
+    r = hs("master-complete", "--database-url", url, "--yes", "--quiet", *SMALL_ARGS)
+    line = _one_line(r)
+    assert r.returncode == 2 and "app_sessions" in line and "HOTELSEED_LIVE_CONSTRAINTS=1" in line, line
+    assert _unchanged(url, digest)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM app_sessions").scalar() == 1
+    r = hs("master-complete", "--database-url", url, "--yes", "--quiet", *SMALL_ARGS,
+           env={"HOTELSEED_LIVE_CONSTRAINTS": "1"})
+    assert r.returncode == 0, r.stderr
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM app_sessions").scalar() == 0
+
+
 def test_interactive_run_shows_the_target_and_asks(seeded, backend):
     """In a terminal (a pseudo-terminal here, via script(1)) the run lists what it would delete and asks;
     answering no changes nothing."""

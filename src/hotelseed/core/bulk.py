@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hotelseed.core.errors import DatabaseStateError
+
 
 @dataclass
 class Deferred:
@@ -127,15 +129,20 @@ def _validate_checks(conn: Connection, checks: list[tuple[str, str, str]]) -> No
 
 def prove_foreign_keys(conn: Connection) -> None:
     """SQLite: prove every foreign key of the database (PRAGMA foreign_key_check: each child row looked up in its
-    parent's key, table by table); a violation fails as SQLite's own enforcement would have. For a transaction
+    parent's key, table by table); a violation fails the transaction (DatabaseStateError). For a transaction
     that did not enforce them (core.db.guarded_transaction). Other databases enforce their own: nothing to do."""
     if conn.dialect.name != "sqlite":
         return
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         table, rowid, parent, _fk = broken[0]
-        raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {len(broken)} rows (first: {table} row {rowid}, "
-                                     f"no row of {parent} it refers to)")
+        n = len(broken)
+        # Rows of a table the tool does not know that relied on ON DELETE CASCADE from deleted rows, or a bug: the
+        # transaction rolls back either way, and the user learns which table and how to keep cascades.
+        raise DatabaseStateError(
+            f"foreign keys broken, nothing was changed: {n} row{'' if n == 1 else 's'} (first: {table} rowid {rowid}) "
+            f"refer to a row of {parent} that is not there. If {table} relies on ON DELETE CASCADE, run with "
+            "HOTELSEED_LIVE_CONSTRAINTS=1 (foreign keys enforced throughout)")
 
 
 def set_aside(conn: Connection, tables: list[str]) -> Deferred:
