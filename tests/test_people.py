@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from conftest import AS_OF, IN_CI
 from hotelseed import seed as hs_seed
@@ -92,6 +93,16 @@ def test_scenario_catalogue_finds_every_scenario(default_dataset):
         for role in ("manager", "staff_frontdesk", "staff_ops"):
             logins = [e for e in entries if e["scenario"] == f"login {role}"]
             assert len(logins) == properties and all(e["password"] == "hotelseed-dev" for e in logins)
+        # The printed password opens every staff account (argon2id, hashed on as many threads as cores), each
+        # hash with its own salt.
+        staff_hashes = conn.execute(sa.text(
+            "SELECT DISTINCT u.password_hash FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role_key IN "
+            "('MANAGER','STAFF_FRONTDESK','STAFF_OPS','ADMIN','SUPERADMIN')")).scalars().all()
+        staff_count = conn.execute(sa.text(
+            "SELECT count(DISTINCT r.user_id) FROM user_roles r WHERE r.role_key IN "
+            "('MANAGER','STAFF_FRONTDESK','STAFF_OPS','ADMIN','SUPERADMIN')")).scalar()
+        assert len(staff_hashes) == staff_count >= 3 * properties
+        assert all(PasswordHasher().verify(h, "hotelseed-dev") for h in staff_hashes)
         assert {f"member {t}" for t in ("member", "silver", "gold", "platinum", "diamond")} <= names
         assert {f"booking {s.lower()}" for s in STATUS_WHY} <= names
         assert {"booking arriving today", "booking with an open cancellation request", "unassigned booking thread",
