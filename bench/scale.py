@@ -129,11 +129,13 @@ def psql_copy(src_url: str, admin: str, pg: str) -> dict:
                 deferred = set_aside(conn, dataset.written_tables())
             # psql's own session loads the data (\copy streams the files from this machine).
             subprocess.run(["psql", dst, "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script)], check=True)
+            t1 = time.perf_counter()
             with engine.begin() as conn:
                 rebuild(conn, deferred)
                 analyze(conn, dataset.written_tables())
-            wall = time.perf_counter() - t0
-            return dict(wall=wall, rows=rows)
+            t2 = time.perf_counter()
+            # marks: perf_counter() at the start, when psql's load ended, at the end (bench/cpu_phases.py)
+            return dict(wall=t2 - t0, rows=rows, load=t1 - t0, marks=(t0, t1, t2))
     finally:
         _drop(admin, name)
 
