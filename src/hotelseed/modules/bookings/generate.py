@@ -886,8 +886,9 @@ def _audit(plan, P, bid, status, ch, is_web, is_ota, created, confirmed_at, chec
     # JSON text in the loader's canonical form (core/pgbinary.canonical_json), one string per kind of entry.
     meta[:] = "{}"
     booking_of = L["booking_id"]
-    for i in np.flatnonzero(actions == "NOTE"):
-        meta[i] = canonical_json({"special_request": str(REQUESTS[int(booking_of[i]) % len(REQUESTS)])})
+    notes = np.flatnonzero(actions == "NOTE")
+    note_json = np.array([canonical_json({"special_request": str(r)}) for r in REQUESTS], dtype=object)
+    meta[notes] = note_json[booking_of[notes] % len(REQUESTS)]
     meta[actions == "HOLD"] = canonical_json({"ttl_minutes": int(plan.profile.demand.get("hold_minutes", 15))})
     modify = np.flatnonzero(actions == "MODIFY")
     meta[modify] = np.where(booking_of[modify] % 2 == 1, canonical_json({"changed": "guest details"}),
