@@ -165,6 +165,9 @@ MORE_CORRUPTIONS = [
     ("audit.chain", ["UPDATE booking_audit_logs SET created_at = {PAST} WHERE id = [booking_audit_logs|action = 'CREATE']"]),
     ("audit.chain", ["UPDATE booking_audit_logs SET from_status = 'HOLD' WHERE id = "
                      "[booking_audit_logs|action = 'CHECK_OUT']"]),
+    # The per-night tax alone (the total kept equal to net + tax, so only the slab rule can see it).
+    ("money.policy_rates_tax", ["UPDATE bookings SET tax_amount = tax_amount + 0.01, total_price = total_price + 0.01 "
+                                "WHERE id = [bookings|tax_amount > 0]"]),
     ("money.policy_rates_tax", ["UPDATE bookings SET cancellation_fee = cancellation_fee + 1 WHERE id = "
                                 "[bookings|status = 'CANCELLED' AND cancellation_fee > 0 AND cancellation_policy_id IN "
                                 "(SELECT id FROM cancellation_policies WHERE penalty_basis = 'FIRST_NIGHT')]"]),
