@@ -73,3 +73,13 @@ def time_column(epoch_seconds, never: int | None = None) -> np.ndarray:
     """Epoch seconds as datetime64[s]; None (or values >= `never`) become NaT = SQL NULL."""
     return np.array([NULL_TIME if v is None or (never is not None and v >= never) else np.datetime64(int(v), "s")
                      for v in epoch_seconds], dtype="datetime64[s]")
+
+
+def labels(values) -> tuple[list, np.ndarray]:
+    """The distinct values of a column of labels (strings, in an object or a string array), in order of first
+    appearance, and each row's position among them: one dict lookup per row, where `np.unique` would sort the
+    Python objects and `values == label` compare every row once per label."""
+    seen: dict = {}
+    index = np.fromiter((seen.setdefault(v, len(seen)) for v in np.asarray(values).tolist()), dtype=np.int64,
+                        count=len(values))
+    return list(seen), index

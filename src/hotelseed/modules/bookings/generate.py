@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hotelseed.core import partition
-from hotelseed.core.columns import Columns
+from hotelseed.core.columns import Columns, labels
 from hotelseed.core.pgbinary import canonical_json
 from hotelseed.core.fake import ascii_slug, phone_numbers
 from hotelseed.core.ids import scrambled_codes, uuid_for
@@ -103,14 +103,12 @@ def guest_phone_index(property_index: np.ndarray, local: np.ndarray, n_propertie
     return np.asarray(local, dtype=np.int64) * n_properties + np.asarray(property_index, dtype=np.int64)
 
 
-def _p(outcomes: dict, channel: np.ndarray, key: str) -> np.ndarray:
-    """Probability of an outcome per booking, by its channel (OTA_* falls back to OTA)."""
-    names = channel.tolist()
-    p = {}
-    for ch in set(names):
-        cfg = outcomes.get(ch) or (outcomes.get("OTA") if str(ch).startswith("OTA_") else None) or {}
-        p[ch] = float(cfg.get(key, 0.0))
-    return np.fromiter(map(p.__getitem__, names), dtype=np.float64, count=len(names))
+def _p(outcomes: dict, channel: tuple[list, np.ndarray], key: str) -> np.ndarray:
+    """Probability of an outcome per booking, by its channel (`labels` of the channels; OTA_* falls back to OTA)."""
+    names, index = channel
+    p = [float((outcomes.get(ch) or (outcomes.get("OTA") if str(ch).startswith("OTA_") else None) or {}).get(key, 0.0))
+         for ch in names]
+    return np.array(p, dtype=np.float64)[index]
 
 
 def _tax(plan: Plan, night_day: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -255,6 +253,7 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
     n = len(req)
     u = req.u
     ch = req.channel.astype(str)
+    channels = labels(ch)
     is_web = ch == "WEB_DIRECT"
     is_ota = np.isin(ch, OTA_SOURCES)
     is_member = req.member >= 0
@@ -266,28 +265,32 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
     checkin_moment = clock.utc(req.arrival, np.full(n, pw.check_in_minutes * 60))
     audit_ts = clock.utc(req.arrival + 1, np.full(n, 30 * 60))  # night audit, 00:30 the next morning
 
-    # Rate plan: the guest's choice (segment), where the room type offers it; else BAR.
+    # Rate plan: the guest's choice (segment), where the room type offers it (a plan id, not 0); else BAR. Codes
+    # are numbered once (core.columns.labels), then integers compared: np.unique sorted the object array's
+    # strings and each code compared every row, twice, in each calibration pass (with channels numbered once
+    # for _p: simulating two large properties 0.78 → 0.53 s of CPU, the same bookings).
     plan_code = req.plan_code.copy()
-    for code in np.unique(plan_code):
-        m = plan_code == code
-        missing = m & (pw.plan_ids.get(code, np.zeros(len(pw.room_type_ids), dtype=np.int64))[req.room_type] == 0)
-        plan_code[missing] = "BAR"
+    codes, code_of = labels(plan_code)
+    no_plan = np.zeros(len(pw.room_type_ids), dtype=np.int64)
     plan_id = np.zeros(n, dtype=np.int64)
-    for code in np.unique(plan_code):
-        m = plan_code == code
-        plan_id[m] = pw.plan_ids[code][req.room_type[m]]
+    for j, code in enumerate(codes):
+        m = code_of == j
+        plan_id[m] = pw.plan_ids.get(code, no_plan)[req.room_type[m]]
+    missing = plan_id == 0
+    plan_code[missing] = "BAR"
+    plan_id[missing] = pw.plan_ids["BAR"][req.room_type[missing]]
     lead_days = np.maximum(req.arrival - clock.local_day(created), 0)
 
     # Intents, each a behaviour of the guest or the channel (platform.md §6.3 by channel).
     p_cancel = cancel_probability(prof, pw.kind, Requests(**{**req.__dict__, "plan_code": plan_code}), lead_days)
     p_noshow = np.array([sg.no_show for sg in prof.segments_for(pw.kind)])[req.segment]
-    fail = is_web & (u[:, U_FAIL] < _p(outcomes, ch, "payment_failed"))
+    fail = is_web & (u[:, U_FAIL] < _p(outcomes, channels, "payment_failed"))
     on_hold_cancel = is_web & ~fail & (u[:, U_ON_HOLD] < 0.01)
-    reject_intent = u[:, U_REJECT] < _p(outcomes, ch, "rejected")
-    pending_intent = (u[:, U_PENDING] < _p(outcomes, ch, "pending")) & (req.arrival >= as_of_day)
+    reject_intent = u[:, U_REJECT] < _p(outcomes, channels, "rejected")
+    pending_intent = (u[:, U_PENDING] < _p(outcomes, channels, "pending")) & (req.arrival >= as_of_day)
     cancel_intent = u[:, U_CANCEL] < p_cancel
     noshow_intent = u[:, U_NOSHOW] < p_noshow
-    complete_intent = u[:, U_COMPLETE] < _p(outcomes, ch, "completed")
+    complete_intent = u[:, U_COMPLETE] < _p(outcomes, channels, "completed")
 
     # Web checkout: payment 1-10 min after the hold is created, confirmation seconds after capture (§6.5).
     pay_ts = created + (60 + u[:, U_PAY] * 540).astype(np.int64)
