@@ -135,14 +135,13 @@ def text(values: np.ndarray, prefix: str = "") -> Field:
     each value: jsonb's version byte. One join and one encode for the whole column; per-value byte lengths
     only when the column is not pure ASCII."""
     n = len(values)
-    null = _nulls(values)
     vals = values.tolist()
-    if null.any():
-        vals = [v for v, missing in zip(vals, null.tolist()) if not missing]
-    try:
+    try:  # the usual column: every value a str, so none is NULL (a None makes join fail), no mask to compute
         joined = prefix + prefix.join(vals) if prefix else "".join(vals)
-    except TypeError:  # not all str: numbers in a text column
-        vals = [v if isinstance(v, str) else str(v) for v in vals]
+        null = None
+    except TypeError:  # NULLs, or numbers in a text column
+        null = _nulls(values)
+        vals = [v if isinstance(v, str) else str(v) for v, missing in zip(vals, null.tolist()) if not missing]
         joined = prefix + prefix.join(vals) if prefix else "".join(vals)
     raw = joined.encode()
     if len(raw) == len(joined):  # ASCII: bytes = characters
@@ -150,9 +149,11 @@ def text(values: np.ndarray, prefix: str = "") -> Field:
     else:
         sizes = np.fromiter((len(v.encode()) for v in vals), dtype=np.int64, count=len(vals))
     sizes += len(prefix)
+    blob = np.frombuffer(raw, dtype=np.uint8)
+    if null is None:
+        return Field(sizes, blob=blob, starts=np.cumsum(sizes) - sizes)
     lengths = np.full(n, -1, dtype=np.int64)
     lengths[~null] = sizes
-    blob = np.frombuffer(raw, dtype=np.uint8)
     starts = np.zeros(n, dtype=np.int64)
     starts[~null] = np.cumsum(sizes) - sizes
     return Field(lengths, blob=blob, starts=starts)
@@ -170,11 +171,16 @@ def jsonb(values: np.ndarray) -> Field:
 
 
 def uuid_field(values: np.ndarray) -> Field:
-    null = _nulls(values)
-    raw = b"".join((b"\x00" * 16) if v is None else (v.bytes if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).bytes)
-                   for v in values.tolist())
+    vals = values.tolist()
+    if set(map(type, vals)) == {uuid.UUID}:  # the usual column: no NULL to look for (int.to_bytes is UUID.bytes)
+        raw = b"".join([v.int.to_bytes(16, "big") for v in vals])
+        lengths = np.full(len(vals), 16, dtype=np.int64)
+    else:
+        raw = b"".join((b"\x00" * 16) if v is None else (v.bytes if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).bytes)
+                       for v in vals)
+        lengths = np.where(_nulls(values), -1, 16)
     matrix = np.frombuffer(raw, dtype=np.uint8).reshape(len(values), 16)
-    return Field(np.where(null, -1, 16), matrix=matrix)
+    return Field(lengths, matrix=matrix)
 
 
 def tuples(fields: list[Field]) -> bytes:
