@@ -251,7 +251,7 @@ def test_binary_copy_encoder_round_trips(databases):
     ids = [uuid.uuid4() for _ in range(4)]
     with psycopg.connect(dsn) as conn:
         conn.execute("CREATE TABLE t (a int2, b int4, c int8, d bool, e text, f uuid, g timestamptz, h date, "
-                     "i numeric(12,2), j numeric(5,2), k jsonb)")
+                     "i numeric(12,2), j numeric(5,2), k jsonb, l text, m uuid, n text)")
         fields = [pgbinary.integer(np.array([-32768, 0, 7, 32767]), 2),
                   pgbinary.integer(np.array([-1, 0, 2**31 - 1, 5]), 4),
                   pgbinary.integer(np.array([-(2**62), 0, 1, 2**62], dtype=np.int64), 8),
@@ -265,7 +265,11 @@ def test_binary_copy_encoder_round_trips(databases):
                                    np.array([False, False, False, True])),
                   pgbinary.numeric(np.array([1250, 1, 99999, 0], dtype=np.int64), 2),
                   pgbinary.jsonb(np.array([{}, [{"date": "2026-01-01", "amount": "1.00"}], None, '{"é":1}'],
-                                          dtype=object))]
+                                          dtype=object)),
+                  # Columns without NULLs take the encoder's fast paths; numbers in a text column its slow one.
+                  pgbinary.text(np.array(["Zoë", "", "ascii", "日本"], dtype=object)),
+                  pgbinary.uuid_field(np.array(ids, dtype=object)),
+                  pgbinary.text(np.array([7, None, "x", 2.5], dtype=object))]
         with conn.cursor().copy("COPY t FROM STDIN (FORMAT binary)") as copy:
             copy.write(pgbinary.HEADER + pgbinary.tuples(fields) + pgbinary.TRAILER)
         conn.execute("SET TimeZone = 'UTC'")
@@ -279,3 +283,5 @@ def test_binary_copy_encoder_round_trips(databases):
     assert [None if r[8] is None else str(r[8]) for r in rows] == ["0.00", "-0.05", "1234567890.12", None]
     assert [str(r[9]) for r in rows] == ["12.50", "0.01", "999.99", "0.00"]
     assert rows[1][10] == [{"date": "2026-01-01", "amount": "1.00"}] and rows[2][10] is None and rows[3][10] == {"é": 1}
+    assert [r[11] for r in rows] == ["Zoë", "", "ascii", "日本"] and [r[12] for r in rows] == ids
+    assert [r[13] for r in rows] == ["7", None, "x", "2.5"]
