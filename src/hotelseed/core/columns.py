@@ -70,9 +70,20 @@ def object_column(values) -> np.ndarray:
 
 
 def time_column(epoch_seconds, never: int | None = None) -> np.ndarray:
-    """Epoch seconds as datetime64[s]; None (or values >= `never`) become NaT = SQL NULL."""
-    return np.array([NULL_TIME if v is None or (never is not None and v >= never) else np.datetime64(int(v), "s")
-                     for v in epoch_seconds], dtype="datetime64[s]")
+    """Epoch seconds as datetime64[s]; None (or values >= `never`) become NaT = SQL NULL. One cast for the
+    column, not a datetime64 made per value."""
+    if isinstance(epoch_seconds, np.ndarray) and epoch_seconds.dtype.kind in "iu":
+        secs = epoch_seconds.astype(np.int64)
+        null = secs >= never if never is not None else np.zeros(len(secs), dtype=bool)
+    else:
+        vals = list(epoch_seconds)
+        null = np.fromiter((v is None or (never is not None and v >= never) for v in vals), dtype=bool,
+                           count=len(vals))
+        secs = np.fromiter((0 if missing else int(v) for v, missing in zip(vals, null.tolist())), dtype=np.int64,
+                           count=len(vals))
+    out = secs.astype("datetime64[s]")
+    out[null] = NULL_TIME
+    return out
 
 
 def labels(values) -> tuple[list, np.ndarray]:
