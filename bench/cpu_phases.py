@@ -36,24 +36,16 @@ def machine_busy() -> tuple[int, int]:
 
 
 def tree_cpu(root: int) -> int:
-    """User + system jiffies of `root` and its living descendants (children that ended are in the parent's
-    cutime once it has waited for them)."""
-    parent, cpu = {}, {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
+    """User + system jiffies of `root` and its living descendants (scale.process_tree), children that ended
+    included (in their parent's cutime once it has waited for them)."""
+    total = 0
+    for pid in scale.process_tree(root):
         try:
-            st = open(f"/proc/{p}/stat").read()
+            st = open(f"/proc/{pid}/stat").read()
         except OSError:
             continue
         f = st[st.rindex(")") + 2:].split()
-        parent[int(p)] = int(f[1])
-        cpu[int(p)] = int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime, stime, cutime, cstime
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += cpu.get(pid, 0)
-        stack += [c for c, pp in parent.items() if pp == pid]
+        total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime, stime, cutime, cstime
     return total
 
 

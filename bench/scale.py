@@ -36,22 +36,33 @@ from sqlalchemy.orm import Session
 AS_OF = "2026-11-25"
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its living descendants (Linux: /proc/<pid>/task/*/children)."""
+    out, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return out
+
+
 def _tree_memory_kb(pid: int) -> int:
     """Memory of a process and all its descendants, in KiB: the sum of their proportional set sizes (Linux
     smaps_rollup), so pages a forked worker still shares with its parent count once, not twice as a sum of
     resident sizes would count them."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
+    total = 0
+    for p in process_tree(pid):
         try:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
                     if line.startswith("Pss:"):
                         total += int(line.split()[1])
                         break
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    stack.extend(int(c) for c in f.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total

@@ -137,12 +137,12 @@ def text(values: np.ndarray, prefix: str = "") -> Field:
     n = len(values)
     vals = values.tolist()
     try:  # the usual column: every value a str, so none is NULL (a None makes join fail), no mask to compute
-        joined = prefix + prefix.join(vals) if prefix else "".join(vals)
+        joined = prefix + prefix.join(vals)  # no prefix: "".join
         null = None
     except TypeError:  # NULLs, or numbers in a text column
         null = _nulls(values)
         vals = [v if isinstance(v, str) else str(v) for v, missing in zip(vals, null.tolist()) if not missing]
-        joined = prefix + prefix.join(vals) if prefix else "".join(vals)
+        joined = prefix + prefix.join(vals)
     raw = joined.encode()
     if len(raw) == len(joined):  # ASCII: bytes = characters
         sizes = np.fromiter(map(len, vals), dtype=np.int64, count=len(vals))

@@ -252,10 +252,10 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
     d = prof.demand
     n = len(req)
     u = req.u
-    ch = req.channel.astype(str)
-    channels = labels(ch)
-    is_web = ch == "WEB_DIRECT"
-    is_ota = np.isin(ch, OTA_SOURCES)
+    channels = labels(req.channel)  # each channel's rules decided once, then spread to its rows
+    names, of = channels
+    is_web = np.array([c == "WEB_DIRECT" for c in names], dtype=bool)[of]
+    is_ota = np.array([c in OTA_SOURCES for c in names], dtype=bool)[of]
     is_member = req.member >= 0
     hold_s = int(d.get("hold_minutes", 15)) * 60
     created = req.created_at
