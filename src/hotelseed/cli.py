@@ -6,6 +6,7 @@ verification); never a traceback.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import sys
@@ -35,6 +36,20 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Print what would be del
 AllowRemote = Annotated[bool, typer.Option("--allow-remote", help="Allow a database that is not on this machine.")]
 OverrideEnvironment = Annotated[bool, typer.Option(
     "--override-environment-check", help="Proceed although the database is stamped with a protected or another environment.")]
+
+
+class ForeignReferences(str, enum.Enum):
+    refuse = "refuse"
+    cascade = "cascade"
+
+
+# Shared by every command that deletes (see cleanup.foreign_rows).
+ForeignRefs = Annotated[ForeignReferences, typer.Option(
+    "--foreign-references", help="Tables hotelseed does not own that refer to the tables it deletes from: refuse "
+    "(default), or cascade: delete their rows that refer to rows this run deletes, and report how many.")]
+RetireUnplanned = Annotated[bool, typer.Option(
+    "--retire-unplanned-properties", help="Mark the active properties this run does not plan INACTIVE (they keep "
+    "their rooms and staff, and get no bookings).")]
 
 DB_HELP = "Target database URL (postgresql://… or sqlite:///PATH). Default: $DATABASE_URL, else ./hotelseed.db"
 
@@ -162,6 +177,10 @@ class StepDisplay:
     def __call__(self, step: str, rows: int, secs: float) -> None:
         import time
 
+        if step.startswith("warning: "):  # shown even when quiet: a state the user should act on
+            self._close()
+            err.print(f"hotelseed: {step}", markup=False)
+            return
         if self.quiet:
             return
         if step == "ready":
@@ -235,10 +254,13 @@ def master_complete_cmd(
     dry_run: DryRun = False,
     allow_remote: AllowRemote = False,
     override_environment_check: OverrideEnvironment = False,
+    foreign_references: ForeignRefs = ForeignReferences.refuse,
+    retire_unplanned_properties: RetireUnplanned = False,
 ):
     """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
     invariant, and report. All in one transaction: on any error the database is left as it was."""
     from hotelseed.api import after_seed
+    from hotelseed.cleanup import foreign_deleted
     from hotelseed.master import master_complete
 
     opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
@@ -248,11 +270,12 @@ def master_complete_cmd(
     display = StepDisplay(quiet or as_json, header=f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; "
                                                    f"as-of {opts.as_of.isoformat()}")
     with display:
-        result = master_complete(engine, opts, display, consent=consent, dry_run=dry_run, workers=workers)
+        result = master_complete(engine, opts, display, consent=consent, dry_run=dry_run, workers=workers,
+                                 foreign=foreign_references.value, retire_unplanned=retire_unplanned_properties)
     if dry_run:
         plan = {"dry_run": True, "target": redact(url), "seed": opts.seed, "as_of": opts.as_of.isoformat(),
                 "would_delete": result.deleted, "would_create": result.written,
-                "catalogue_would_add": result.catalogue_added}
+                "catalogue_would_add": result.catalogue_added, "would_retire": result.retired}
         if as_json:
             print(json.dumps(plan, indent=2))
         else:
@@ -260,9 +283,13 @@ def master_complete_cmd(
             for title, rows in (("would delete", result.deleted), ("would create", result.written)):
                 out.print(f"[bold]{title}[/bold] ({sum(rows.values()):,} rows): "
                           + ", ".join(f"{t} {n:,}" for t, n in rows.items() if n))
+            if result.retired:
+                out.print(f"[bold]would retire[/bold] (mark INACTIVE): {', '.join(result.retired)}")
         return
     seeded = after_seed(engine, url, result, scenarios_path, report_path)
     summary = seeded.summary
+    summary["foreign_rows_deleted"] = foreign_deleted(result.deleted)
+    summary["retired_properties"] = result.retired
     if as_json:
         summary["scenarios"] = seeded.scenarios
         summary["scenarios_path"] = str(seeded.scenarios_path) if seeded.scenarios_path else None
@@ -277,6 +304,16 @@ def master_complete_cmd(
                   f"0 violations. seed={opts.seed} as-of={opts.as_of.isoformat()}")
         if seeded.report_path:
             out.print(f"Report: {seeded.report_path}")
+        _print_beyond(summary)
+
+
+def _print_beyond(summary: dict) -> None:
+    """What the run did outside the module data, each said explicitly by an option."""
+    if summary["foreign_rows_deleted"]:
+        out.print("Rows deleted from tables hotelseed does not own (--foreign-references cascade): "
+                  + ", ".join(f"{t} {n:,}" for t, n in summary["foreign_rows_deleted"].items()), markup=False)
+    if summary["retired_properties"]:
+        out.print(f"Retired (now INACTIVE): {', '.join(summary['retired_properties'])}", markup=False)
 
 
 @app.command()
@@ -289,6 +326,7 @@ def cleanup(
     dry_run: DryRun = False,
     allow_remote: AllowRemote = False,
     override_environment_check: OverrideEnvironment = False,
+    foreign_references: ForeignRefs = ForeignReferences.refuse,
 ):
     """Delete the module data (communication hub, booking data, bookings, loyalty, guest users) in foreign-key
     order. The catalogue, staff and the superadmin are kept."""
@@ -308,12 +346,12 @@ def cleanup(
         run_lock(conn)
         require_current(conn, auto_create=False)
         check_environment(conn, consent)
-        deleting = count_plan(conn, keep_staff=keep_staff)
+        deleting = count_plan(conn, keep_staff=keep_staff, foreign=foreign_references.value)
         if dry_run:
             deleted = deleting
         else:
             confirm_deletion(url, deleting, consent)
-            deleted = do_cleanup(conn, keep_staff=keep_staff).deleted
+            deleted = do_cleanup(conn, keep_staff=keep_staff, foreign=foreign_references.value).deleted
             prove_foreign_keys(conn)
             conn.commit()
     if as_json:
@@ -493,6 +531,8 @@ def shard_prepare(
     yes: Yes = False,
     allow_remote: AllowRemote = False,
     override_environment_check: OverrideEnvironment = False,
+    foreign_references: ForeignRefs = ForeignReferences.refuse,
+    retire_unplanned_properties: RetireUnplanned = False,
 ):
     """Wipe the module data, create the catalogue and staff, record the options every shard will use, and set the
     indexes and constraints aside for the load."""
@@ -503,7 +543,8 @@ def shard_prepare(
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
     with StepDisplay(quiet) as progress:
-        run_id = sh.prepare(engine, opts, shards, consent, progress)
+        run_id = sh.prepare(engine, opts, shards, consent, progress, foreign_references.value,
+                            retire_unplanned_properties)
     if not quiet:
         out.print(f"[green]OK[/green]: run {run_id} prepared for {shards} shards on {redact(url)}; now run "
                   f"`hotelseed shard load i/{shards}` for each i, then `hotelseed shard finish`.")
@@ -558,13 +599,14 @@ def shard_abandon(
     database_url: Optional[str] = typer.Option(None, "--database-url", help=DB_HELP),
     allow_remote: AllowRemote = False,
     override_environment_check: OverrideEnvironment = False,
+    foreign_references: ForeignRefs = ForeignReferences.refuse,
 ):
     """Give up a sharded load: delete what was loaded and put the indexes and constraints back."""
     from hotelseed import shards as sh
 
     consent = _consent(False, allow_remote, override_environment_check)
     engine, _ = _engine(database_url, consent)
-    sh.abandon(engine, consent)
+    sh.abandon(engine, consent, foreign_references.value)
     out.print("sharded load abandoned; the module data is empty and the schema is whole again.")
 
 

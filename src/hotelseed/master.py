@@ -10,14 +10,14 @@ import gc
 import os
 import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hotelseed import __version__
-from hotelseed.cleanup import cleanup, count_plan
+from hotelseed.cleanup import REFUSE, cleanup, count_plan
 from hotelseed.core import loader
 from hotelseed.core.bulk import analyze, deferred_constraints
 from hotelseed.core.columns import Columns
@@ -56,6 +56,7 @@ class SeedResult:
     timings: dict[str, float]
     report: Report
     dry_run: bool = False
+    retired: list[str] = field(default_factory=list)  # properties this run marked INACTIVE (slugs)
 
     @property
     def rows_written(self) -> int:
@@ -168,18 +169,22 @@ class OpenRun:
     deleted: dict[str, int]
     added: dict[str, int]
     truncated: frozenset[str]  # tables emptied by TRUNCATE in this transaction (PostgreSQL)
+    retired: list[str]  # properties marked INACTIVE (--retire-unplanned-properties)
 
 
-def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Progress, dry_run: bool = False) -> OpenRun:
-    """The start every writing run shares: lock, schema, guard, stamp, the run's row, catalogue, cleanup."""
+def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Progress, dry_run: bool = False,
+             foreign: str = REFUSE, retire_unplanned: bool = False) -> OpenRun:
+    """The start every writing run shares: lock, schema, guard, stamp, the run's row, catalogue, cleanup.
+    `foreign`: what to do about tables hotelseed does not own that refer to what it deletes (cleanup.foreign_rows);
+    `retire_unplanned`: mark the active properties this run does not plan INACTIVE (unplanned_properties)."""
     options, profile = plan.options, plan.profile
     run_lock(conn)
     require_current(conn)
     check_environment(conn, consent)
     check_owner(conn, profile)
     refuse_during_shards(conn)
-    refuse_unstaffed_properties(conn, profile, options.keep_staff)
-    deleting = count_plan(conn, keep_staff=options.keep_staff)
+    retiring = unplanned_properties(conn, profile, options.keep_staff, retire_unplanned, say)
+    deleting = count_plan(conn, keep_staff=options.keep_staff, foreign=foreign)
     if not dry_run:
         confirm_deletion(url, deleting, consent)
     say("ready", sum(deleting.values()), 0.0)  # the guard has passed; from here on we write
@@ -188,35 +193,61 @@ def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Prog
     conn.execute(metadata.tables["seed_runs"].insert().values(
         id=run_id, seed=plan.seed, as_of=plan.as_of_datetime, profile=profile.name, options=options.as_json(),
         tool_version=__version__))
+    retire_properties(conn, retiring)
     t0 = time.perf_counter()
     added = ensure_catalogue(conn, profile)
     failpoint("after-catalogue")
     world = read_world(conn, profile)
     t1 = time.perf_counter()
     say("catalogue", sum(added.values()), t1 - t0)
-    cleaned = cleanup(conn, keep_staff=options.keep_staff)
+    cleaned = cleanup(conn, keep_staff=options.keep_staff, foreign=foreign)
     say("cleanup", sum(cleaned.deleted.values()), time.perf_counter() - t1)
     failpoint("after-cleanup")
-    return OpenRun(run_id, world, deleting, cleaned.deleted, added, cleaned.truncated)
+    return OpenRun(run_id, world, deleting, cleaned.deleted, added, cleaned.truncated, retiring)
 
 
-def refuse_unstaffed_properties(conn: Connection, profile, keep_staff: bool) -> None:
-    """Every active property must have a manager and desk staff (platform.md §4.1 inv. 3), and a run staffs only the
-    properties it plans. Active properties it does not plan (added by an earlier run with more --properties) would
-    be left without staff: the run would do all its work and then fail verification. Refuse before writing."""
+RETIRE_OPTION = "--retire-unplanned-properties"
+
+
+def _unplanned(slugs: list[str]) -> str:
+    n = len(slugs)
+    return f"{n} active propert{'y' if n == 1 else 'ies'} this run does not seed ({', '.join(slugs[:3])}{', ...' if n > 3 else ''})"
+
+
+def unplanned_properties(conn: Connection, profile, keep_staff: bool, retire: bool, say: Progress) -> list[str]:
+    """The active properties this run does not plan (added by an earlier run with more --properties, or dropped
+    from the profile) that it is to retire: all of them with `retire`, else none.
+
+    Every active property must have a manager and desk staff (platform.md §4.1 inv. 3), and a run staffs only the
+    properties it plans. Without --keep-staff their seeded staff would go: the run would do all its work and then
+    fail verification, so it is refused before writing. With --keep-staff those that keep a manager stay active
+    with staff and no bookings: allowed (they are valid), with a warning naming the way to retire them."""
     planned = {p.slug for p in profile.properties}
     active = conn.execute(sa.text("SELECT slug FROM properties WHERE status = 'ACTIVE' ORDER BY id")).scalars()
     others = [slug for slug in active if slug not in planned]
-    if keep_staff and others:  # their staff stays: only those without a manager now are a problem
+    if retire or not others:
+        return others
+    unstaffed = others
+    if keep_staff:  # their staff stays: only those without a manager now are a problem
         managed = set(conn.execute(sa.text("SELECT p.slug FROM properties p JOIN user_roles r ON r.property_id = p.id "
                                            "WHERE r.role_key = 'MANAGER'")).scalars())
-        others = [slug for slug in others if slug not in managed]
-    if others:
-        n = len(others)
+        unstaffed = [slug for slug in others if slug not in managed]
+    if unstaffed:
         raise DatabaseStateError(
-            f"the database has {n} active propert{'y' if n == 1 else 'ies'} this run does not seed "
-            f"({', '.join(others[:3])}{', ...' if n > 3 else ''}; this run plans {len(planned)}): they would be left "
-            f"without staff. Seed with --properties {len(planned) + n} (or the --scale that added them)")
+            f"the database has {_unplanned(unstaffed)}, and this run plans {len(planned)}: they would be left "
+            f"without staff. Seed with --properties {len(planned) + len(others)} (or the --scale that added them), "
+            f"or retire them with {RETIRE_OPTION}")
+    say(f"warning: {_unplanned(others)} keep their staff and get no bookings; {RETIRE_OPTION} marks them inactive",
+        0, 0.0)
+    return []
+
+
+def retire_properties(conn: Connection, slugs: list[str]) -> None:
+    """Mark properties INACTIVE (entity_status, platform.md §3.1): their rooms, plans and staff stay; an inactive
+    property needs no staff (§4.1 inv. 3), and a run that does not plan it gives it no bookings."""
+    if slugs:
+        conn.execute(sa.text("UPDATE properties SET status = 'INACTIVE' WHERE slug IN :slugs").bindparams(
+            sa.bindparam("slugs", expanding=True)), {"slugs": slugs})
 
 
 def refuse_during_shards(conn: Connection) -> None:
@@ -301,7 +332,7 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[
 
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
                     consent: Consent = Consent(), dry_run: bool = False, verify: bool = True,
-                    workers: int | None = None) -> SeedResult:
+                    workers: int | None = None, foreign: str = REFUSE, retire_unplanned: bool = False) -> SeedResult:
     """Wipe the module data and recreate it, all in one transaction, then verify before COMMIT.
 
     Every run passes the guard first (guard.py). The data is made and loaded partition by partition
@@ -309,7 +340,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
     the loader (0 = in this process), so memory holds a few partitions, never the dataset. With dry_run the
     whole dataset is generated and counted, and nothing is written. If verification finds a violation the
     transaction is rolled back and VerificationFailed carries the report: a dataset that breaks an invariant
-    is never left behind.
+    is never left behind. `foreign` and `retire_unplanned`: see open_run.
     """
     url = engine.url.render_as_string(hide_password=False)
     check_target(url, consent)
@@ -325,7 +356,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
     live = dry_run or os.environ.get("HOTELSEED_LIVE_CONSTRAINTS") == "1"
     with guarded_transaction(engine, sqlite_foreign_keys=live) as conn, contextlib.ExitStack() as stack:
         t0 = time.perf_counter()
-        run = open_run(conn, plan, consent, url, say, dry_run)
+        run = open_run(conn, plan, consent, url, say, dry_run, foreign, retire_unplanned)
         timings["catalogue and cleanup"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         staff_users, staff, member_role_id = staff_for(conn, plan, run.world, run.run_id)
@@ -347,7 +378,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
                 say("begin indexes and constraints", 0, 0.0)
         if dry_run:
             conn.rollback()
-            return SeedResult(plan, run.deleting, run.added, sink.written, timings, Report(), dry_run=True)
+            return SeedResult(plan, run.deleting, run.added, sink.written, timings, Report(), True, run.retired)
         analyze(conn, dataset.written_tables())
         timings["constraints"] = time.perf_counter() - t1
         say("indexes and constraints", 0, timings["constraints"])
@@ -356,7 +387,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         failpoint("before-commit")
         conn.commit()  # COMMIT, on its own, only after everything above succeeded
     failpoint("after-commit")
-    return SeedResult(plan, run.deleted, run.added, sink.written, timings, report)
+    return SeedResult(plan, run.deleted, run.added, sink.written, timings, report, retired=run.retired)
 
 
 def verify_run(conn: Connection, plan: Plan, say: Progress, timings: dict[str, float]) -> Report:

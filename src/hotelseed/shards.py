@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hotelseed import dataset
-from hotelseed.cleanup import cleanup
+from hotelseed.cleanup import REFUSE, cleanup
 from hotelseed.core.bulk import Deferred, analyze, rebuild, set_aside
 from hotelseed.core.columns import Columns
 from hotelseed.core.db import guarded_transaction
@@ -66,8 +66,9 @@ def _options_of(conn, run_id: int) -> Options:
 
 
 def prepare(engine: Engine, options: Options, shards: int, consent: Consent = Consent(),
-            progress: Progress | None = None) -> int:
-    """Wipe, catalogue, staff, the run's options and the shard plan; indexes and constraints set aside."""
+            progress: Progress | None = None, foreign: str = REFUSE, retire_unplanned: bool = False) -> int:
+    """Wipe, catalogue, staff, the run's options and the shard plan; indexes and constraints set aside.
+    `foreign` and `retire_unplanned`: as master.open_run."""
     _need_postgresql(engine)
     if not 1 <= shards <= 10_000:
         raise UsageError("--shards must be between 1 and 10000")
@@ -76,7 +77,7 @@ def prepare(engine: Engine, options: Options, shards: int, consent: Consent = Co
     check_target(url, consent)
     plan = make_plan(options, load_profile(options.profile))
     with guarded_transaction(engine) as conn:
-        run = open_run(conn, plan, consent, url, say)
+        run = open_run(conn, plan, consent, url, say, foreign=foreign, retire_unplanned=retire_unplanned)
         staff_users, _staff, _member_role = staff_for(conn, plan, run.world, run.run_id)
         sink = TableSink(conn, say)
         sink.write(sink.encode({"users": staff_users.users, "user_roles": staff_users.roles}), label="staff")
@@ -154,7 +155,7 @@ def finish(engine: Engine, consent: Consent = Consent(), progress: Progress | No
     return report
 
 
-def abandon(engine: Engine, consent: Consent = Consent()) -> None:
+def abandon(engine: Engine, consent: Consent = Consent(), foreign: str = REFUSE) -> None:
     """Give up a sharded load: delete what the shards loaded and put the indexes and constraints back."""
     _need_postgresql(engine)
     check_target(engine.url.render_as_string(hide_password=False), consent)
@@ -162,7 +163,7 @@ def abandon(engine: Engine, consent: Consent = Consent()) -> None:
         run_lock(conn)
         check_environment(conn, consent)
         run_id, _count, deferred = _open_plan(conn)
-        cleanup(conn, keep_staff=True)
+        cleanup(conn, keep_staff=True, foreign=foreign)
         rebuild(conn, deferred)
         conn.execute(sa.text(f"UPDATE {SHARDS} SET finished_at = :at WHERE run_id = :r AND shard_index = -1"),
                      {"r": run_id, "at": dt.datetime.now(dt.timezone.utc)})

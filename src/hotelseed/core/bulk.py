@@ -137,12 +137,11 @@ def prove_foreign_keys(conn: Connection) -> None:
     if broken:
         table, rowid, parent, _fk = broken[0]
         n = len(broken)
-        # Rows of a table the tool does not know that relied on ON DELETE CASCADE from deleted rows, or a bug: the
-        # transaction rolls back either way, and the user learns which table and how to keep cascades.
+        # Tables the tool does not own that refer to its tables were refused or cleared before (cleanup.foreign_rows):
+        # this is a bug, or such a table referring to itself. The transaction rolls back either way.
         raise DatabaseStateError(
             f"foreign keys broken, nothing was changed: {n} row{'' if n == 1 else 's'} (first: {table} rowid {rowid}) "
-            f"refer to a row of {parent} that is not there. If {table} relies on ON DELETE CASCADE, run with "
-            "HOTELSEED_LIVE_CONSTRAINTS=1 (foreign keys enforced throughout)")
+            f"refer to a row of {parent} that is not there")
 
 
 def set_aside(conn: Connection, tables: list[str]) -> Deferred:
