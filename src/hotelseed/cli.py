@@ -237,18 +237,24 @@ def master_complete_cmd(
     override_environment_check: OverrideEnvironment = False,
 ):
     """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
-    invariant, and report. All in one transaction: on any error the database is left as it was."""
-    from hotelseed.api import after_seed
+    invariant, and report. All in one transaction: on any error the database is left as it was. The scenario
+    catalogue and the report are part of it: their paths are checked first, and they are written before COMMIT
+    beside their targets and renamed onto them after it."""
+    from hotelseed.api import COMMITTED, after_seed
     from hotelseed.master import master_complete
+    from hotelseed.outputs import Outputs
 
     opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
                     rooms_per_property, scale, keep_staff)
+    outputs = Outputs({"--scenarios": scenarios_path, "--report": report_path})  # before anything changes
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
     display = StepDisplay(quiet or as_json, header=f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; "
                                                    f"as-of {opts.as_of.isoformat()}")
-    with display:
-        result = master_complete(engine, opts, display, consent=consent, dry_run=dry_run, workers=workers)
+    with display, outputs:
+        result = master_complete(engine, opts, display, consent=consent, dry_run=dry_run, workers=workers,
+                                 before_commit=lambda conn, seeded: after_seed(conn, url, seeded, outputs))
+        outputs.publish(COMMITTED)
     if dry_run:
         plan = {"dry_run": True, "target": redact(url), "seed": opts.seed, "as_of": opts.as_of.isoformat(),
                 "would_delete": result.deleted, "would_create": result.written,
@@ -261,7 +267,7 @@ def master_complete_cmd(
                 out.print(f"[bold]{title}[/bold] ({sum(rows.values()):,} rows): "
                           + ", ".join(f"{t} {n:,}" for t, n in rows.items() if n))
         return
-    seeded = after_seed(engine, url, result, scenarios_path, report_path)
+    seeded = result.outputs
     summary = seeded.summary
     if as_json:
         summary["scenarios"] = seeded.scenarios
@@ -448,6 +454,7 @@ def export(
     from hotelseed.core.partition import Shard
     from hotelseed.export import export as do_export
     from hotelseed.master import default_workers
+    from hotelseed.outputs import check_directory_target
 
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"--format {fmt!r} must be parquet or csv")
@@ -456,6 +463,7 @@ def export(
                     rooms_per_property, scale)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} exists and is not a directory")
+    check_directory_target("--out", out_dir)
     clash = list(out_dir.glob(f"*/part-{part.index}-of-{part.count}.{fmt}")) if out_dir.is_dir() else []
     if clash:
         raise UsageError(f"--out {out_dir} already holds this part ({clash[0]}); remove it or choose another directory")
@@ -579,9 +587,11 @@ def report(
     """Write one self-contained HTML file that shows the dataset: rows per table, every check, and charts
     (occupancy, status, lead time, stay length, ADR, tiers, threads, staff workload). Opens offline."""
     from hotelseed.api import write_report
+    from hotelseed.outputs import check_file_target
     from hotelseed.profile import load_profile
     from hotelseed.schema_admin import require_current
 
+    check_file_target("--out", out_path)  # before connecting: a bad path is exit 2, not an error after the work
     engine, url = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
