@@ -156,3 +156,12 @@ def test_library_seed_checks_its_paths_before_anything_changes(seeded, tmp_path)
              scenarios=tmp_path / "s.json", report=tmp_path / "afile" / "report.html")
     assert _unchanged(url, digest) and _files(tmp_path) == {"afile"}
 
+
+def test_cleanup_dry_run_says_would_be_deleted(seeded):
+    url, digest = seeded
+    r = hs("cleanup", "--database-url", url, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert "nothing was changed" in lines[0]
+    assert lines[1:] and all(line.endswith("would be deleted") for line in lines[1:]), r.stdout
+    assert _unchanged(url, digest)

@@ -325,8 +325,10 @@ def cleanup(
     if as_json:
         print(json.dumps(deleted, indent=2))
     else:
+        if dry_run:
+            out.print(f"Dry run against {redact(url)}: nothing was changed.")
         for table, n in deleted.items():
-            out.print(f"{table:<32} {n:>10,} deleted")
+            out.print(f"{table:<32} {n:>10,} {'would be deleted' if dry_run else 'deleted'}")
 
 
 @app.command()
