@@ -18,7 +18,7 @@ from conftest import IN_CI
 from hotelseed.core.db import make_engine
 from hotelseed.core.errors import UsageError
 from test_cli import SMALL_ARGS, hs
-from test_guard import _one_line, _unchanged, seeded  # noqa: F401 (seeded: the fixture)
+from test_guard import _one_line, _seeded, _unchanged, seeded  # noqa: F401 (seeded: the fixture)
 
 # Runs the command after mounting a tmpfs of $1 bytes at $2 (in a mount namespace of its own, so it goes when the
 # command ends) holding a copy of $3, read-only unless $5 is rw; copies what the tmpfs holds at the end to $4.
@@ -144,6 +144,17 @@ def test_report_and_export_refuse_a_bad_out_path(seeded, tmp_path):
         line = _one_line(r)
         assert r.returncode == 2 and "--out afile/" in line and "is not a directory" in line, (command, line)
     assert _files(tmp_path) == {"afile"}
+
+
+def test_the_sqlite_database_file_is_never_an_output(databases, tmp_path):
+    """Renamed onto after COMMIT (or written by `report`), it would replace the database itself."""
+    url, digest = _seeded(databases, "sqlite")
+    database = url.removeprefix("sqlite:///")
+    for command in (_seed_7(url, "--report", database), ["report", "--database-url", url, "--out", database]):
+        r = hs(*command, cwd=tmp_path)
+        line = _one_line(r)
+        assert r.returncode == 2 and f"{database} is the database file" in line, (command, line)
+    assert _unchanged(url, digest)
 
 
 def test_library_seed_checks_its_paths_before_anything_changes(seeded, tmp_path):

@@ -145,8 +145,8 @@ def seed(database_url: str | None = None, *, profile: str | None = None, seed: i
                    rooms_per_property, scale, keep_staff)
     consent = consent or Consent(assume_yes=yes, allow_remote=allow_remote,
                                  override_environment=override_environment_check)
-    with Outputs({"--scenarios": scenarios, "--report": report}) as outputs:  # checked before anything changes
-        url = resolve_url(database_url)
+    url = resolve_url(database_url)
+    with Outputs({"--scenarios": scenarios, "--report": report}, url) as outputs:  # checked before anything changes
         check_target(url, consent)
         engine = make_engine(url)
         check_reachable(engine)

@@ -246,7 +246,8 @@ def master_complete_cmd(
 
     opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
                     rooms_per_property, scale, keep_staff)
-    outputs = Outputs({"--scenarios": scenarios_path, "--report": report_path})  # before anything changes
+    outputs = Outputs({"--scenarios": scenarios_path, "--report": report_path},  # before anything changes
+                      resolve_url(database_url))
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
     display = StepDisplay(quiet or as_json, header=f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; "
@@ -589,11 +590,12 @@ def report(
     """Write one self-contained HTML file that shows the dataset: rows per table, every check, and charts
     (occupancy, status, lead time, stay length, ADR, tiers, threads, staff workload). Opens offline."""
     from hotelseed.api import write_report
-    from hotelseed.outputs import check_file_target
+    from hotelseed.outputs import Outputs
     from hotelseed.profile import load_profile
     from hotelseed.schema_admin import require_current
 
-    check_file_target("--out", out_path)  # before connecting: a bad path is exit 2, not an error after the work
+    # Before connecting: a bad path is exit 2, not an error after the work.
+    Outputs({"--out": out_path}, resolve_url(database_url))
     engine, url = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)

@@ -62,6 +62,13 @@ def check_directory_target(option: str, path: Path | str, shown: Path | str | No
         raise UsageError(f"{option} {shown}: cannot write in {where}")
 
 
+def _sqlite_file(database_url: str | None) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url) if database_url else None
+    return Path(os.path.realpath(url.database)) if url and url.get_backend_name() == "sqlite" else None
+
+
 def _new_file_mode(target: Path) -> int:
     """The mode a replaced file keeps, or what open() would give a new one (mkstemp makes 0600)."""
     if target.exists():
@@ -76,9 +83,13 @@ class Outputs:
     beside their targets with `stage`, renamed onto them with `publish`. Leaving the `with` block removes
     whatever was staged and not published, and the directories staging created."""
 
-    def __init__(self, targets: dict[str, Path | str | None]):
+    def __init__(self, targets: dict[str, Path | str | None], database_url: str | None = None):
         self.targets = {option: (Path(path), check_file_target(option, path))
                         for option, path in targets.items() if path is not None}
+        database = _sqlite_file(database_url)
+        for option, (shown, real) in self.targets.items():
+            if real == database:  # renamed onto after COMMIT, it would replace the data just committed
+                raise UsageError(f"{option} {shown} is the database file; give another path")
         if len({real for _shown, real in self.targets.values()}) < len(self.targets):
             shown = [str(shown) for shown, _real in self.targets.values()]
             raise UsageError(f"{' and '.join(self.targets)} name the same file ({' and '.join(shown)}); "
