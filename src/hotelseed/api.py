@@ -18,6 +18,7 @@ from pathlib import Path
 
 from hotelseed.core.checks import Report
 from hotelseed.guard import Consent, is_local
+from hotelseed.outputs import Outputs
 from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of, scale_options
 
 
@@ -75,24 +76,30 @@ def summary_of(conn, result) -> dict:
     return out
 
 
-def after_seed(engine, url: str, result, scenarios_path: str | Path | None, report_path: str | Path | None) -> Seeded:
-    """Summary, scenarios and report of a finished seed (shared by the CLI and `seed`)."""
+def after_seed(conn, url: str, result, outputs: Outputs) -> Seeded:
+    """Summary, scenarios and report of a seed that passed verification (shared by the CLI and `seed`), read on
+    its connection before COMMIT (master_complete's before_commit): the files are staged beside their targets
+    (outputs.Outputs), and a failure to render or write them rolls the seed back."""
     from hotelseed import scenarios as sc
 
-    with engine.connect() as conn:
-        summary = summary_of(conn, result)
-        entries = sc.catalogue(conn, is_local(url), result.plan.as_of_datetime.date().isoformat())
-        out = Seeded(url, summary, result.report, entries)
-        if scenarios_path is not None:
-            out.scenarios_path = sc.write(entries, Path(scenarios_path), {
-                "seed": summary["seed"], "as_of": summary["as_of"], "profile": summary["profile"],
-                "database": _redacted(url)})
-        summary["scenarios"] = len(entries)
-        if report_path is not None:
-            out.report_path = write_report(conn, Path(report_path), result.report, result.plan.profile,
-                                           {"seed": summary["seed"], "as-of": summary["as_of"],
-                                            "profile": summary["profile"], "rows": f"{summary['rows']:,}"})
+    summary = summary_of(conn, result)
+    entries = sc.catalogue(conn, is_local(url), result.plan.as_of_datetime.date().isoformat())
+    out = Seeded(url, summary, result.report, entries)
+    if outputs.wants("--scenarios"):
+        out.scenarios_path = outputs.stage("--scenarios", sc.render(entries, {
+            "seed": summary["seed"], "as_of": summary["as_of"], "profile": summary["profile"],
+            "database": _redacted(url)}))
+    summary["scenarios"] = len(entries)
+    if outputs.wants("--report"):
+        out.report_path = outputs.stage("--report", report_html(conn, result.report, result.plan.profile,
+                                                                {"seed": summary["seed"], "as-of": summary["as_of"],
+                                                                 "profile": summary["profile"],
+                                                                 "rows": f"{summary['rows']:,}"}))
     return out
+
+
+# What a failed rename after COMMIT already guarantees (outputs.Outputs.publish).
+COMMITTED = "the data IS committed and valid (hotelseed verify), but "
 
 
 def _redacted(url: str) -> str:
@@ -101,14 +108,19 @@ def _redacted(url: str) -> str:
     return redact(url)
 
 
-def write_report(conn, path: Path, report: Report | None, profile, meta: dict) -> Path:
+def report_html(conn, report: Report | None, profile, meta: dict) -> str:
     from hotelseed.report import render
 
     calibrated = bool(profile.raw.get("profile", {}).get("calibrated_to")) if profile is not None else False
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(conn, report, meta, calibrated), encoding="utf-8")
-    return path
+    return render(conn, report, meta, calibrated)
+
+
+def write_report(conn, path: Path, report: Report | None, profile, meta: dict, option: str = "--out") -> Path:
+    """Write the HTML report to `path` whole or not at all (a temporary file beside it, then a rename)."""
+    with Outputs({option: path}) as outputs:
+        outputs.stage(option, report_html(conn, report, profile, meta))
+        outputs.publish()
+    return Path(path)
 
 
 def seed(database_url: str | None = None, *, profile: str | None = None, seed: int = DEFAULT_SEED,
@@ -119,7 +131,12 @@ def seed(database_url: str | None = None, *, profile: str | None = None, seed: i
          override_environment_check: bool = False, scenarios: str | Path | None = None,
          report: str | Path | None = None, progress=None, consent: Consent | None = None) -> Seeded:
     """Wipe the module data of `database_url` (default: $DATABASE_URL, else ./hotelseed.db) and seed it, as
-    `hotelseed master-complete` does; raise VerificationFailed (with its report) if any invariant fails."""
+    `hotelseed master-complete` does; raise VerificationFailed (with its report) if any invariant fails.
+
+    `scenarios` and `report` are part of the seed's all-or-nothing: checked before anything changes (UsageError),
+    rendered and written beside their targets before COMMIT (a failure rolls the seed back), renamed onto them
+    after it. If a rename fails after COMMIT, OutputNotMoved says so: the data is committed and valid, and the
+    message names the new file, left beside its target."""
     from hotelseed.core.db import check_reachable, make_engine, resolve_url
     from hotelseed.guard import check_target
     from hotelseed.master import master_complete
@@ -129,8 +146,11 @@ def seed(database_url: str | None = None, *, profile: str | None = None, seed: i
     consent = consent or Consent(assume_yes=yes, allow_remote=allow_remote,
                                  override_environment=override_environment_check)
     url = resolve_url(database_url)
-    check_target(url, consent)
-    engine = make_engine(url)
-    check_reachable(engine)
-    result = master_complete(engine, opts, progress, consent=consent, workers=workers)
-    return after_seed(engine, url, result, scenarios, report)
+    with Outputs({"--scenarios": scenarios, "--report": report}, url) as outputs:  # checked before anything changes
+        check_target(url, consent)
+        engine = make_engine(url)
+        check_reachable(engine)
+        result = master_complete(engine, opts, progress, consent=consent, workers=workers,
+                                 before_commit=lambda conn, seeded: after_seed(conn, url, seeded, outputs))
+        outputs.publish(COMMITTED)
+    return result.outputs

@@ -258,20 +258,27 @@ def master_complete_cmd(
     retire_unplanned_properties: RetireUnplanned = False,
 ):
     """Wipe the module data and recreate it all (staff, members, bookings, loyalty, communication hub), verify every
-    invariant, and report. All in one transaction: on any error the database is left as it was."""
-    from hotelseed.api import after_seed
+    invariant, and report. All in one transaction: on any error the database is left as it was. The scenario
+    catalogue and the report are part of it: their paths are checked first, and they are written before COMMIT
+    beside their targets and renamed onto them after it."""
+    from hotelseed.api import COMMITTED, after_seed
     from hotelseed.cleanup import foreign_deleted
     from hotelseed.master import master_complete
+    from hotelseed.outputs import Outputs
 
     opts = _options(seed, as_of, profile, members, history_months, future_months, years, properties,
                     rooms_per_property, scale, keep_staff)
+    outputs = Outputs({"--scenarios": scenarios_path, "--report": report_path},  # before anything changes
+                      resolve_url(database_url))
     consent = _consent(yes, allow_remote, override_environment_check)
     engine, url = _engine(database_url, consent)
     display = StepDisplay(quiet or as_json, header=f"hotelseed {__version__}: target {redact(url)}; seed {opts.seed}; "
                                                    f"as-of {opts.as_of.isoformat()}")
-    with display:
+    with display, outputs:
         result = master_complete(engine, opts, display, consent=consent, dry_run=dry_run, workers=workers,
-                                 foreign=foreign_references.value, retire_unplanned=retire_unplanned_properties)
+                                 foreign=foreign_references.value, retire_unplanned=retire_unplanned_properties,
+                                 before_commit=lambda conn, seeded: after_seed(conn, url, seeded, outputs))
+        outputs.publish(COMMITTED)
     if dry_run:
         plan = {"dry_run": True, "target": redact(url), "seed": opts.seed, "as_of": opts.as_of.isoformat(),
                 "would_delete": result.deleted, "would_create": result.written,
@@ -286,7 +293,7 @@ def master_complete_cmd(
             if result.retired:
                 out.print(f"[bold]would retire[/bold] (mark INACTIVE): {', '.join(result.retired)}")
         return
-    seeded = after_seed(engine, url, result, scenarios_path, report_path)
+    seeded = result.outputs
     summary = seeded.summary
     summary["foreign_rows_deleted"] = foreign_deleted(result.deleted)
     summary["retired_properties"] = result.retired
@@ -357,8 +364,10 @@ def cleanup(
     if as_json:
         print(json.dumps(deleted, indent=2))
     else:
+        if dry_run:
+            out.print(f"Dry run against {redact(url)}: nothing was changed.")
         for table, n in deleted.items():
-            out.print(f"{table:<32} {n:>10,} deleted")
+            out.print(f"{table:<32} {n:>10,} {'would be deleted' if dry_run else 'deleted'}")
 
 
 @app.command()
@@ -486,6 +495,7 @@ def export(
     from hotelseed.core.partition import Shard
     from hotelseed.export import export as do_export
     from hotelseed.master import default_workers
+    from hotelseed.outputs import check_directory_target
 
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"--format {fmt!r} must be parquet or csv")
@@ -494,6 +504,7 @@ def export(
                     rooms_per_property, scale)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} exists and is not a directory")
+    check_directory_target("--out", out_dir)
     clash = list(out_dir.glob(f"*/part-{part.index}-of-{part.count}.{fmt}")) if out_dir.is_dir() else []
     if clash:
         raise UsageError(f"--out {out_dir} already holds this part ({clash[0]}); remove it or choose another directory")
@@ -621,9 +632,12 @@ def report(
     """Write one self-contained HTML file that shows the dataset: rows per table, every check, and charts
     (occupancy, status, lead time, stay length, ADR, tiers, threads, staff workload). Opens offline."""
     from hotelseed.api import write_report
+    from hotelseed.outputs import Outputs
     from hotelseed.profile import load_profile
     from hotelseed.schema_admin import require_current
 
+    # Before connecting: a bad path is exit 2, not an error after the work.
+    Outputs({"--out": out_path}, resolve_url(database_url))
     engine, url = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)

@@ -57,6 +57,7 @@ class SeedResult:
     report: Report
     dry_run: bool = False
     retired: list[str] = field(default_factory=list)  # properties this run marked INACTIVE (slugs)
+    outputs: object = None  # what master_complete's before_commit returned (api.after_seed: a Seeded)
 
     @property
     def rows_written(self) -> int:
@@ -332,7 +333,8 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[
 
 def master_complete(engine: Engine, options: Options, progress: Progress | None = None,
                     consent: Consent = Consent(), dry_run: bool = False, verify: bool = True,
-                    workers: int | None = None, foreign: str = REFUSE, retire_unplanned: bool = False) -> SeedResult:
+                    workers: int | None = None, foreign: str = REFUSE, retire_unplanned: bool = False,
+                    before_commit: Callable[[Connection, SeedResult], object] | None = None) -> SeedResult:
     """Wipe the module data and recreate it, all in one transaction, then verify before COMMIT.
 
     Every run passes the guard first (guard.py). The data is made and loaded partition by partition
@@ -341,6 +343,11 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
     whole dataset is generated and counted, and nothing is written. If verification finds a violation the
     transaction is rolled back and VerificationFailed carries the report: a dataset that breaks an invariant
     is never left behind. `foreign` and `retire_unplanned`: see open_run.
+
+    `before_commit(conn, result)` runs after verification, on the open transaction, and what it returns becomes
+    `result.outputs`: the CLI and `seed()` render the summary, the scenario catalogue and the report there and
+    stage their files (outputs.Outputs), so a failure to render or write them rolls everything back. The files
+    are renamed onto their targets by the caller, after this returns: if that fails, the data is committed.
     """
     url = engine.url.render_as_string(hide_password=False)
     check_target(url, consent)
@@ -384,10 +391,13 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         say("indexes and constraints", 0, timings["constraints"])
         failpoint("after-load")
         report = verify_run(conn, plan, say, timings) if verify else Report()
+        result = SeedResult(plan, run.deleted, run.added, sink.written, timings, report, retired=run.retired)
+        if before_commit is not None:
+            result.outputs = before_commit(conn, result)
         failpoint("before-commit")
         conn.commit()  # COMMIT, on its own, only after everything above succeeded
     failpoint("after-commit")
-    return SeedResult(plan, run.deleted, run.added, sink.written, timings, report, retired=run.retired)
+    return result
 
 
 def verify_run(conn: Connection, plan: Plan, say: Progress, timings: dict[str, float]) -> Report:

@@ -10,7 +10,6 @@ names the users, never a credential.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -114,8 +113,6 @@ def catalogue(conn: Connection, local: bool, as_of_day: str | None = None) -> li
     return out
 
 
-def write(entries: list[dict], path: Path, meta: dict) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**meta, "scenarios": entries}, indent=2, default=str) + "\n")
-    return path
+def render(entries: list[dict], meta: dict) -> str:
+    """scenarios.json's text (written with the seed's other files: outputs.Outputs)."""
+    return json.dumps({**meta, "scenarios": entries}, indent=2, default=str) + "\n"
