@@ -142,3 +142,23 @@ def test_unplanned_property_is_retired_only_when_asked(databases, backend):
     assert hs("verify", "--database-url", url).returncode == 0
     r = hs("master-complete", "--database-url", url, "--yes", "--quiet", "--properties", "2", *SMALL_ARGS)
     assert r.returncode == 0 and not r.stderr.strip(), r.stderr  # nothing unplanned is active any more
+
+
+def test_library_seed_takes_the_same_choice(databases, backend):
+    """`seed()` refuses the same way (DatabaseStateError, nothing changed) and cascades when told, as the CLI does."""
+    import pytest
+
+    from hotelseed import seed
+    from hotelseed.core.errors import DatabaseStateError, UsageError
+
+    url = _seeded(databases, backend)
+    _add_app_tables(url)
+    before = _state(url)
+    small = dict(as_of="2026-11-25", history_months=2, future_months=1, members=40, yes=True)
+    with pytest.raises(DatabaseStateError, match="app_sessions"):
+        seed(url, **small)
+    with pytest.raises(UsageError, match="foreign_references"):
+        seed(url, foreign_references="delete", **small)
+    assert _state(url) == before
+    seed(url, foreign_references="cascade", **small)
+    assert _state(url)[1] == {"app_sessions": 1, "app_invoices": 0, "app_rooms": 2}

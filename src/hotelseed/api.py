@@ -129,9 +129,12 @@ def seed(database_url: str | None = None, *, profile: str | None = None, seed: i
          properties: int | None = None, rooms_per_property: int | None = None, scale: str | None = None,
          workers: int | None = None, keep_staff: bool = False, yes: bool = False, allow_remote: bool = False,
          override_environment_check: bool = False, scenarios: str | Path | None = None,
-         report: str | Path | None = None, progress=None, consent: Consent | None = None) -> Seeded:
+         report: str | Path | None = None, progress=None, consent: Consent | None = None,
+         foreign_references: str = "refuse", retire_unplanned_properties: bool = False) -> Seeded:
     """Wipe the module data of `database_url` (default: $DATABASE_URL, else ./hotelseed.db) and seed it, as
     `hotelseed master-complete` does; raise VerificationFailed (with its report) if any invariant fails.
+    `foreign_references` ("refuse" or "cascade") and `retire_unplanned_properties` are the CLI's
+    --foreign-references and --retire-unplanned-properties.
 
     `scenarios` and `report` are part of the seed's all-or-nothing: checked before anything changes (UsageError),
     rendered and written beside their targets before COMMIT (a failure rolls the seed back), renamed onto them
@@ -141,6 +144,11 @@ def seed(database_url: str | None = None, *, profile: str | None = None, seed: i
     from hotelseed.guard import check_target
     from hotelseed.master import master_complete
 
+    from hotelseed.cleanup import CASCADE, REFUSE
+    from hotelseed.core.errors import UsageError
+
+    if foreign_references not in (REFUSE, CASCADE):
+        raise UsageError(f"foreign_references must be {REFUSE!r} or {CASCADE!r}, not {foreign_references!r}")
     opts = options(seed, as_of, profile, members, history_months, future_months, years, properties,
                    rooms_per_property, scale, keep_staff)
     consent = consent or Consent(assume_yes=yes, allow_remote=allow_remote,
@@ -151,6 +159,7 @@ def seed(database_url: str | None = None, *, profile: str | None = None, seed: i
         engine = make_engine(url)
         check_reachable(engine)
         result = master_complete(engine, opts, progress, consent=consent, workers=workers,
+                                 foreign=foreign_references, retire_unplanned=retire_unplanned_properties,
                                  before_commit=lambda conn, seeded: after_seed(conn, url, seeded, outputs))
         outputs.publish(COMMITTED)
     return result.outputs
