@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotelseed.core.checks import Report
-from hotelseed.guard import Consent, is_local
+from hotelseed.guard import Consent, is_local_connection
 from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of, scale_options
 
 
@@ -81,7 +81,7 @@ def after_seed(engine, url: str, result, scenarios_path: str | Path | None, repo
 
     with engine.connect() as conn:
         summary = summary_of(conn, result)
-        entries = sc.catalogue(conn, is_local(url), result.plan.as_of_datetime.date().isoformat())
+        entries = sc.catalogue(conn, is_local_connection(conn, url), result.plan.as_of_datetime.date().isoformat())
         out = Seeded(url, summary, result.report, entries)
         if scenarios_path is not None:
             out.scenarios_path = sc.write(entries, Path(scenarios_path), {
