@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotelseed.core.checks import Report
-from hotelseed.guard import Consent, is_local
+from hotelseed.guard import Consent, is_local_connection
 from hotelseed.outputs import Outputs
 from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of, scale_options
 
@@ -83,7 +83,7 @@ def after_seed(conn, url: str, result, outputs: Outputs) -> Seeded:
     from hotelseed import scenarios as sc
 
     summary = summary_of(conn, result)
-    entries = sc.catalogue(conn, is_local(url), result.plan.as_of_datetime.date().isoformat())
+    entries = sc.catalogue(conn, is_local_connection(conn, url), result.plan.as_of_datetime.date().isoformat())
     out = Seeded(url, summary, result.report, entries)
     if outputs.wants("--scenarios"):
         out.scenarios_path = outputs.stage("--scenarios", sc.render(entries, {

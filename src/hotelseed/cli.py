@@ -340,7 +340,7 @@ def cleanup(
     from hotelseed.cleanup import cleanup as do_cleanup
     from hotelseed.cleanup import count_plan
     from hotelseed.core.db import guarded_transaction
-    from hotelseed.guard import check_environment, confirm_deletion
+    from hotelseed.guard import check_connection, confirm_deletion
     from hotelseed.core.bulk import prove_foreign_keys
     from hotelseed.schema_admin import require_current
     from hotelseed.master import run_lock
@@ -352,7 +352,7 @@ def cleanup(
     with guarded_transaction(engine, sqlite_foreign_keys=False) as conn:
         run_lock(conn)
         require_current(conn, auto_create=False)
-        check_environment(conn, consent)
+        check_connection(conn, consent)
         deleting = count_plan(conn, keep_staff=keep_staff, foreign=foreign_references.value)
         if dry_run:
             deleted = deleting

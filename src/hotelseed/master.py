@@ -24,7 +24,7 @@ from hotelseed.core.columns import Columns
 from hotelseed.core.db import Busy, guarded_transaction, lock_timeout_s
 from hotelseed.core.errors import DatabaseStateError, UsageError, VerificationFailed
 from hotelseed.core.failpoints import failpoint
-from hotelseed.guard import Consent, check_environment, check_target, confirm_deletion, write_stamp
+from hotelseed.guard import Consent, check_connection, check_target, confirm_deletion, write_stamp
 from hotelseed.models import metadata
 from hotelseed import dataset
 from hotelseed.core.partition import STRIDE
@@ -180,8 +180,8 @@ def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Prog
     `retire_unplanned`: mark the active properties this run does not plan INACTIVE (unplanned_properties)."""
     options, profile = plan.options, plan.profile
     run_lock(conn)
+    check_connection(conn, consent)  # before require_current, which may create the schema
     require_current(conn)
-    check_environment(conn, consent)
     check_owner(conn, profile)
     refuse_during_shards(conn)
     retiring = unplanned_properties(conn, profile, options.keep_staff, retire_unplanned, say)

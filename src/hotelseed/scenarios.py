@@ -3,7 +3,7 @@
 Nothing here is made up for the catalogue: every entry is a row the seed produced, picked by a fixed rule (the
 lowest id that fits), so the same seed and as-of give the same catalogue. Each entry says what it is, how to
 find it (ids, confirmation numbers, e-mails) and why it is worth a look. Staff logins carry the development
-password only when the database is on this machine (guard.is_local): a catalogue written for a shared database
+password only when the database is on this machine (guard.is_local_connection): a catalogue written for a shared database
 names the users, never a credential.
 """
 

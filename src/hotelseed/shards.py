@@ -30,7 +30,7 @@ from hotelseed.core.db import guarded_transaction
 from hotelseed.core.errors import DatabaseStateError, UsageError
 from hotelseed.core.partition import Shard
 from hotelseed.core.pipeline import spool_directory
-from hotelseed.guard import Consent, check_environment, check_target
+from hotelseed.guard import Consent, check_connection, check_target
 from hotelseed.modules.identity.generate import StaffDirectory, Users
 from hotelseed.modules.properties.catalogue import next_id, read_world
 from hotelseed.core.partition import STRIDE
@@ -99,7 +99,7 @@ def load(engine: Engine, shard: Shard, workers: int | None = None, consent: Cons
     with guarded_transaction(engine) as conn:
         run_lock(conn, f"shard-{shard.index}")
         require_current(conn, auto_create=False)
-        check_environment(conn, consent)
+        check_connection(conn, consent)
         run_id, count, _deferred = _open_plan(conn)
         if count != shard.count:
             raise UsageError(f"--shard {shard}: the prepared load has {count} shards")
@@ -135,7 +135,7 @@ def finish(engine: Engine, consent: Consent = Consent(), progress: Progress | No
     timings: dict[str, float] = {}
     with guarded_transaction(engine) as conn:
         run_lock(conn)
-        check_environment(conn, consent)
+        check_connection(conn, consent)
         run_id, count, deferred = _open_plan(conn)
         done = {r[0] for r in conn.execute(sa.text(f"SELECT shard_index FROM {SHARDS} WHERE run_id = :r AND "
                                                    "shard_index >= 0"), {"r": run_id})}
@@ -161,7 +161,7 @@ def abandon(engine: Engine, consent: Consent = Consent(), foreign: str = REFUSE)
     check_target(engine.url.render_as_string(hide_password=False), consent)
     with guarded_transaction(engine) as conn:
         run_lock(conn)
-        check_environment(conn, consent)
+        check_connection(conn, consent)
         run_id, _count, deferred = _open_plan(conn)
         cleanup(conn, keep_staff=True, foreign=foreign)
         rebuild(conn, deferred)

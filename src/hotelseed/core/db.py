@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote, unquote_plus
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -33,6 +34,8 @@ def resolve_url(database_url: str | None) -> str:
         parsed = make_url(url)
     except ArgumentError:
         raise UsageError(f"not a database URL: {redact(url)!r}") from None
+    except ValueError:  # SQLAlchemy reads the port as a number
+        raise UsageError(f"the port in the database URL {redact(url)!r} is not a number") from None
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -46,11 +49,36 @@ def resolve_url(database_url: str | None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def redact(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:***@", url)
+# Secrets in the three forms a connection can be written in. The userinfo of a URL (scheme://user:secret@host):
+# the authority runs to the last '@' before the path or query, so a password holding '@' is hidden whole.
+_USERINFO = re.compile(r"(\b[a-z][\w+.-]*://[^/\s?#:@]*):[^/\s?#]*@", re.IGNORECASE)
+# A URL query parameter (?password=secret&...; sslpassword and *secret too): the value runs to the next '&'.
+_QUERY_SECRET = re.compile(r"([?&]\w*(?:password|secret)=)[^&#\s]*", re.IGNORECASE)
+# A libpq keyword/value string (host=h password='a b'): quoted with backslash escapes, or up to whitespace.
+_KEYWORD_SECRET = re.compile(r"((?<![\w?&])\w*(?:password|secret)\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S+)",
+                             re.IGNORECASE)
+_URL = re.compile(r"\b[a-z][\w+.-]*://\S+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` (a database URL, a libpq connection string, or a message holding either) fit to print: every
+    password or secret replaced by ***, and each URL shown decoded (host=/var/run/postgresql, not %2F...). The
+    one function for everything hotelseed prints about a connection."""
+    hidden = _hide_secrets(text)
+    readable = _URL.sub(lambda m: _decoded(m.group(0)), hidden)
+    return _hide_secrets(readable)  # decoding may reveal a secret that was percent-encoded: hide it too
+
+
+def _hide_secrets(text: str) -> str:
+    text = _USERINFO.sub(r"\1:***@", text)
+    text = _QUERY_SECRET.sub(r"\1***", text)
+    return _KEYWORD_SECRET.sub(r"\1***", text)
+
+
+def _decoded(url: str) -> str:
+    """A URL as a person reads it: percent-escapes decoded, and '+' in the query as the space it encodes."""
+    base, sep, query = url.partition("?")
+    return unquote(base) + sep + unquote_plus(query)
 
 
 def make_engine(url: str) -> Engine:
