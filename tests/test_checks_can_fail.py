@@ -187,6 +187,9 @@ MORE_CORRUPTIONS = [
     ("contacts.fictional", ["UPDATE message_logs SET phone = '+14155552671' WHERE id = [message_logs|phone IS NOT NULL]"]),
     ("contacts.fictional", ["UPDATE booking_guests SET phone = '+910123456a78' WHERE id = [booking_guests|phone IS NOT NULL]"]),
     ("contacts.fictional", ["UPDATE contacts SET email = 'nobody' WHERE id = [contacts|email IS NOT NULL]"]),
+    # .localhost is reserved (RFC 6761) but resolves to this machine: not a domain seeded mail may use.
+    ("contacts.fictional", ["UPDATE bookings SET email = 'someone@localhost' WHERE id = [bookings|1 = 1]"]),
+    ("contacts.fictional", ["UPDATE contacts SET email = 'x@mail.localhost' WHERE id = [contacts|email IS NOT NULL]"]),
     ("threads.derived_fields", ["UPDATE threads SET sla_breached = NOT sla_breached WHERE id = [threads|1 = 1]"]),
     ("threads.derived_fields", ["UPDATE threads SET first_response_at = NULL WHERE id = "
                                 "[threads|first_response_at IS NOT NULL]"]),

@@ -123,7 +123,7 @@ def _print_summary(summary: dict, result=None) -> None:
 # Options that say what to generate, shared by master-complete and export.
 ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="Profile TOML describing the hotel group (a path or a shipped name).")]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed and as-of give the same data.")]
-AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="The 'now' of the data: YYYY-MM-DD (12:00 UTC) or ISO date-time. Default: today.")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="The 'now' of the data: YYYY-MM-DD (12:00 UTC) or ISO date-time, between 2000-01-01 and 2099-12-31. Default: today.")]
 MembersOpt = Annotated[Optional[int], typer.Option("--members", min=0, help="Loyalty members (default: the profile's 40 a property).")]
 HistoryOpt = Annotated[Optional[int], typer.Option("--history-months", min=1, max=240, help="Months of history before as-of (default 36).")]
 FutureOpt = Annotated[Optional[int], typer.Option("--future-months", min=0, max=36, help="Months of future arrivals after as-of (default 6).")]
@@ -381,7 +381,7 @@ def verify(
     from hotelseed.profile import load_profile
     from hotelseed.schema_admin import require_current
 
-    prof = load_profile(profile) if profile else None
+    prof = load_profile(profile) if profile is not None else None
     engine, _ = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
@@ -442,7 +442,7 @@ def realism(
     from hotelseed.realism import realism_report
     from hotelseed.schema_admin import require_current
 
-    prof = load_profile(profile) if profile else None
+    prof = load_profile(profile) if profile is not None else None
     engine, _ = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
@@ -641,7 +641,7 @@ def report(
     engine, url = _engine(database_url)
     with engine.connect() as conn:
         require_current(conn, auto_create=False)
-        prof = load_profile(profile) if profile else _seeded_profile(conn)
+        prof = load_profile(profile) if profile is not None else _seeded_profile(conn)
         checks = None if skip_checks else _run_checks(conn, prof, None)
         row = conn.execute(sa.text("SELECT seed, as_of, profile FROM seed_runs ORDER BY id DESC LIMIT 1")).first()
         meta = {"database": redact(url)}
@@ -664,9 +664,11 @@ def migrate(database_url: Optional[str] = typer.Option(None, "--database-url", h
     from hotelseed.guard import write_stamp
     from hotelseed.schema_admin import head_revision
     from hotelseed.schema_admin import migrate as do_migrate
+    from hotelseed.schema_admin import require_writable
 
     engine, _ = _engine(database_url)
     with engine.begin() as conn:
+        require_writable(conn)
         done = do_migrate(conn)
         stamp = write_stamp(conn)
     if as_json:
@@ -711,6 +713,8 @@ def main() -> None:
     except typer.Abort:
         _fail("aborted", 130)
     except Exception as exc:  # usage errors from the parser and anything unexpected: one line, no traceback
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help is printed, no empty error line
+            sys.exit(2)
         if isinstance(exc, _usage_errors()):
             _fail(exc.format_message(), 2 if getattr(exc, "exit_code", 2) in (None, 1) else exc.exit_code)
         if os.environ.get("HOTELSEED_DEBUG"):

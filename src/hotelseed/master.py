@@ -30,10 +30,11 @@ from hotelseed import dataset
 from hotelseed.core.partition import STRIDE
 from hotelseed.core.pipeline import give_back_memory, ordered_results, run_apart, spool_directory
 from hotelseed.modules.identity.generate import StaffMember, generate_staff
-from hotelseed.modules.properties.catalogue import check_owner, ensure_catalogue, next_id, read_world
+from hotelseed.modules.properties.catalogue import (check_owner, check_room_counts, ensure_catalogue, next_id,
+                                                    read_world)
 from hotelseed.plan import Options, Plan, make_plan
 from hotelseed.profile import load_profile
-from hotelseed.schema_admin import require_current
+from hotelseed.schema_admin import require_current, require_writable
 from hotelseed.verify import Report, run_checks
 
 Progress = Callable[[str, int, float], None]
@@ -79,8 +80,10 @@ def run_lock(conn: Connection, name: str = "master-seed") -> None:
     """One seed at a time per database, and fail fast instead of hanging behind someone else's lock.
 
     PostgreSQL: a transaction-scoped advisory lock (released by COMMIT/ROLLBACK or the session dying) and
-    lock/statement timeouts. SQLite: BEGIN IMMEDIATE already holds the write lock (see core/db.py).
+    lock/statement timeouts. SQLite: BEGIN IMMEDIATE already holds the write lock (see core/db.py). Either way a
+    database that cannot be written is refused here, before the run writes anything (require_writable).
     """
+    require_writable(conn)
     if conn.dialect.name != "postgresql":
         return
     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout_s()}s'")
@@ -183,6 +186,7 @@ def open_run(conn: Connection, plan: Plan, consent: Consent, url: str, say: Prog
     check_connection(conn, consent)  # before require_current, which may create the schema
     require_current(conn)
     check_owner(conn, profile)
+    check_room_counts(conn, profile, options.rooms_per_property)
     refuse_during_shards(conn)
     retiring = unplanned_properties(conn, profile, options.keep_staff, retire_unplanned, say)
     deleting = count_plan(conn, keep_staff=options.keep_staff, foreign=foreign)
@@ -366,7 +370,11 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         run = open_run(conn, plan, consent, url, say, dry_run, foreign, retire_unplanned)
         timings["catalogue and cleanup"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        # Staff passwords are argon2id hashes (~17 ms each, two at once here): 10,000 properties' staff take minutes,
+        # so the step shows that it runs (a spinner and its time on a terminal) and then what it made.
+        say("begin staff users (argon2id passwords)", 0, 0.0)
         staff_users, staff, member_role_id = staff_for(conn, plan, run.world, run.run_id)
+        say("staff users (argon2id passwords)", len(staff_users.users), time.perf_counter() - t0)
         sink = TableSink(None if dry_run else conn, say, run.truncated)
         spool_dir = stack.enter_context(spool_directory(workers))
         ctx, *group, rows = prepare_group(sink, plan, run.world, staff, staff_users, run.run_id, member_role_id,

@@ -11,7 +11,7 @@ import numpy as np
 
 from hotelseed.core.errors import UsageError
 from hotelseed.core.rng import Stream
-from hotelseed.profile import Profile
+from hotelseed.profile import MAX_MEMBERS, Profile
 
 DEFAULT_SEED = 20240611
 DAY = 86_400
@@ -45,6 +45,29 @@ SCALES: dict[str, dict] = {
 }
 
 
+# How much one run may generate (docs/decisions.md, "Size bounds"), in room-months: rooms × (history + future
+# months), which the rows, the memory and the time grow with. One property is one partition, generated whole in
+# one process: 1,000 rooms over 13 months peaked at 1.1 GB, so 100,000 room-months is ~8 GB, a third of this
+# 23 GB machine per worker. A run: 2.5 M room-months is ~10 × --scale xlarge (239,400), ~340 M rows, ~70 GB on
+# PostgreSQL and about an hour at the measured 100,000 rows/s (docs/BENCHMARKS.md).
+MAX_PROPERTY_ROOM_MONTHS = 100_000
+MAX_RUN_ROOM_MONTHS = 2_500_000
+
+
+def check_size(profile: Profile, months: int) -> None:
+    """Refuse a plan larger than one partition or one run can be (the bounds above), naming what to reduce."""
+    biggest = max(profile.properties, key=lambda p: p.rooms)
+    if biggest.rooms * months > MAX_PROPERTY_ROOM_MONTHS:
+        raise UsageError(f"property {biggest.slug} has {biggest.rooms:,} rooms over {months} months "
+                         f"({biggest.rooms * months:,} room-months); one property may have at most "
+                         f"{MAX_PROPERTY_ROOM_MONTHS:,} (rooms × months of history and future): give fewer rooms or months")
+    rooms = sum(p.rooms for p in profile.properties)
+    if rooms * months > MAX_RUN_ROOM_MONTHS:
+        raise UsageError(f"{len(profile.properties):,} properties with {rooms:,} rooms over {months} months are "
+                         f"{rooms * months:,} room-months; one run may have at most {MAX_RUN_ROOM_MONTHS:,} "
+                         f"(about 10 × --scale xlarge): give fewer properties, rooms or months")
+
+
 def scale_options(name: str | None, **given) -> dict:
     """Options of a --scale preset, with whatever was given explicitly (not None) taking precedence."""
     if name is not None and name not in SCALES:
@@ -54,23 +77,35 @@ def scale_options(name: str | None, **given) -> dict:
     return out
 
 
+# The as-of range, one for dates and date-times (UTC). Every timestamp of a run lies between as-of minus the
+# longest history (240 months) and 800 days more (lead times up to 730 days, staff hired up to 730 days before the
+# history; the clocks cover 800), and as-of plus the longest future (36 months) and 16 days of inventory. From
+# 2000-01-01 that is after 1977-10 (epoch seconds stay positive: the generators store a negative one as NULL);
+# before 2100-01-01 it is before 2103 (four-digit years, as every engine and the loader's formatter expect).
+AS_OF_FIRST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+AS_OF_END = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)  # exclusive: the last as-of is 2099-12-31T23:59:59
+AS_OF_RANGE = "between 2000-01-01 and 2099-12-31 (UTC)"
+
+
 def parse_as_of(text: str | None, today: dt.date | None = None) -> dt.datetime:
-    """A date (→ 12:00 UTC that day) or an ISO datetime (naive = UTC). Default: today's date at 12:00 UTC."""
+    """A date (→ 12:00 UTC that day) or an ISO datetime (naive = UTC), in AS_OF_RANGE. Default: today's date
+    at 12:00 UTC."""
     if text is None or text == "":
         d = today or dt.datetime.now(dt.timezone.utc).date()
         return dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc)
     try:
         if len(text) == 10:
             d = dt.date.fromisoformat(text)
-            return dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc)
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO date-time") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    value = value.astimezone(dt.timezone.utc).replace(microsecond=0)
-    if not (dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) <= value <= dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)):
-        raise UsageError(f"--as-of {text!r} is outside 2000-2100")
+            value = dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc)
+        else:
+            value = dt.datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(dt.timezone.utc).replace(microsecond=0)
+    except (ValueError, OverflowError):  # not a date, or one whose UTC time falls outside year 1..9999
+        raise UsageError(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO date-time {AS_OF_RANGE}") from None
+    if not AS_OF_FIRST <= value < AS_OF_END:
+        raise UsageError(f"--as-of {text!r} is outside the range hotelseed supports: it must be {AS_OF_RANGE}")
     return value
 
 
@@ -160,12 +195,15 @@ def make_plan(options: Options, profile: Profile) -> Plan:
         raise UsageError("--history-months must be between 1 and 240")
     if not 0 <= options.future_months <= 36:
         raise UsageError("--future-months must be between 0 and 36")
+    if options.as_of is not None and not AS_OF_FIRST <= options.as_of < AS_OF_END:
+        raise UsageError(f"as-of {options.as_of.isoformat()} is outside the range hotelseed supports: it must be {AS_OF_RANGE}")
     if not 0 <= options.seed < 2**63:
         raise UsageError("--seed must be a non-negative 63-bit integer")
     from hotelseed.profile import scaled
 
     base_count = len(profile.properties)
     profile = scaled(profile, options.properties, options.rooms_per_property)
+    check_size(profile, options.history_months + options.future_months)
     as_of = options.as_of or parse_as_of(None)
     as_of_date = as_of.date()
     start = _add_months(as_of_date, -options.history_months)
@@ -175,8 +213,8 @@ def make_plan(options: Options, profile: Profile) -> Plan:
         members = options.members
     else:  # the profile's members per property, for as many properties as there are
         members = round(int(profile.members.get("count", 120)) * len(profile.properties) / base_count)
-    if members > 999_999:
-        raise UsageError("--members must be at most 999999")
+    if members > MAX_MEMBERS:
+        raise UsageError(f"--members must be at most {MAX_MEMBERS}")
     return Plan(options=options, profile=profile, as_of=int(as_of.timestamp()),
                 history_start_day=(start - epoch).days, future_end_day=(end - epoch).days + 1,
                 members=members, root=Stream(options.seed))

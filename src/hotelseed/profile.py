@@ -27,6 +27,15 @@ TIERS = ("MEMBER", "SILVER", "GOLD", "PLATINUM", "DIAMOND")
 RATE_PLAN_CODES = ("BAR", "NRF", "MEMBER", "CORP", "PKG")
 PROPERTY_KINDS = ("CITY", "RESORT")
 CHANNELS = ("WEB_DIRECT", "PHONE", "WALK_IN", "CORPORATE", "GROUP", "OTA", "OTHER")
+# Size bounds (docs/decisions.md, "Size bounds"): what one run can generate and load on the machine the tool is
+# measured on. A property is one partition, held in memory while it is generated; staff passwords are argon2id
+# hashes (~17 ms each).
+MAX_ROOMS_PER_PROPERTY = 5_000  # also --rooms-per-property's bound
+MAX_PROPERTIES = 10_000  # also --properties' bound
+MAX_STAFF_QUOTA = 100  # per role and property
+MAX_ADMINS = 100
+MAX_MEMBERS = 999_999  # member numbers have six digits; also --members' bound
+MAX_LEAD_DAYS = 730  # a channel's booking horizon; plan.AS_OF_FIRST allows for it
 
 
 @dataclass(frozen=True)
@@ -163,12 +172,13 @@ class Profile:
         return self.segments_for(self.properties[0].kind)
 
 
-RESERVED_EMAIL = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(test|invalid|example|localhost)|"
-                            r"test|invalid|example|localhost)$")
+RESERVED_EMAIL = re.compile(r"(^|\.)(example\.(com|net|org)|[a-z0-9-]+\.(test|invalid|example)|"
+                            r"test|invalid|example)$")
 
 
 def is_reserved_domain(domain: str) -> bool:
-    """RFC 2606 / RFC 6761 reserved names: example.com/.net/.org and the .test/.invalid/.example TLDs."""
+    """RFC 2606 / RFC 6761 reserved names: example.com/.net/.org and the .test/.invalid/.example TLDs. Not
+    .localhost, though reserved: it resolves to this machine, whose mail server could deliver."""
     return bool(RESERVED_EMAIL.search(domain.lower()))
 
 
@@ -177,6 +187,8 @@ def default_profile_path() -> Path:
 
 
 def load_profile(path: str | Path | None = None) -> Profile:
+    if path is not None and not str(path).strip():
+        raise UsageError("--profile is empty: give a profile file or a shipped name (default, lisbon-algarve)")
     p = Path(path) if path else default_profile_path()
     shipped = Path(str(resources.files("hotelseed") / "profiles" / f"{path}.toml")) if path else None
     if not p.is_file() and shipped is not None and "/" not in str(path) and shipped.is_file():
@@ -198,6 +210,7 @@ def load_profile(path: str | Path | None = None) -> Profile:
         if parent.get("profile", {}).get("extends"):
             raise UsageError(f"profile {p}: extends {base!r}, which extends another profile (one level only)")
         data = _merge(parent, data)
+    _check_text(data, str(p))
     try:
         return _build(data, str(p))
     except UsageError:
@@ -225,6 +238,29 @@ def _read_toml(p: Path) -> dict:
         raise UsageError(f"profile {p} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise UsageError(f"profile {p} is not UTF-8 text") from None
+
+
+def _check_text(value: Any, source: str, where: str = "") -> None:
+    """No control characters in a profile's keys and text: PostgreSQL's text cannot hold NUL, and a name, code or
+    address with one makes no sense on either engine. Tab, newline and carriage return are text."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        at = f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]"
+        at = at.lstrip(".")
+        for text in ((key, item) if isinstance(key, str) else (item,)):
+            bad = next((c for c in text if (ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127), None) \
+                if isinstance(text, str) else None
+            if bad is not None:
+                raise UsageError(f"profile {source}: {at} holds the control character U+{ord(bad):04X}; "
+                                 f"profile text must be printable")
+        _check_text(item, source, at)
+
+
+def _bounded(value: Any, low: int, high: int, where: str) -> int:
+    """A whole number in [low, high], or a usage error that states the bounds."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UsageError(f"{where} must be a whole number from {low} to {high:,}, got {value!r}")
+    return value
 
 
 def _money(value: Any, where: str) -> int:
@@ -271,8 +307,7 @@ def _build(d: dict, source: str) -> Profile:
             raise UsageError(f"{where}: unknown timezone {pd['timezone']!r}") from None
         rts = []
         for j, rt in enumerate(pd.get("room_types", [])):
-            if not isinstance(rt.get("count"), int) or rt["count"] <= 0:
-                raise UsageError(f"{where}.room_types[{j}]: count must be a positive whole number")
+            _bounded(rt.get("count"), 1, MAX_ROOMS_PER_PROPERTY, f"{where}.room_types[{j}].count")
             rts.append(RoomTypeSpec(rt["code"], rt["name"], rt["count"], _money(rt["base_price"], f"{where} price"),
                                     int(rt.get("max_occupancy", 2)), rt.get("bed", "")))
         if not rts:
@@ -281,9 +316,12 @@ def _build(d: dict, source: str) -> Profile:
             raise UsageError(f"{where}: duplicate room type code")
         if "rooms" in pd and pd["rooms"] != sum(r.count for r in rts):
             raise UsageError(f"{where}: rooms = {pd['rooms']} but room types add up to {sum(r.count for r in rts)}")
-        staff = {k: int(pd["staff"].get(k, 0)) for k in ROLE_QUOTA_KEYS}
-        if staff["MANAGER"] != 1 or staff["STAFF_FRONTDESK"] < 1:
-            raise UsageError(f"{where}: staff needs exactly 1 MANAGER and at least 1 STAFF_FRONTDESK")
+        if sum(r.count for r in rts) > MAX_ROOMS_PER_PROPERTY:
+            raise UsageError(f"{where}: room types add up to {sum(r.count for r in rts):,} rooms; a property may "
+                             f"have at most {MAX_ROOMS_PER_PROPERTY:,}")
+        staff = {k: _bounded(pd["staff"].get(k, 0), 0, MAX_STAFF_QUOTA, f"{where}.staff.{k}") for k in ROLE_QUOTA_KEYS}
+        if staff["MANAGER"] != 1 or staff["STAFF_FRONTDESK"] < 1 or staff["STAFF_OPS"] < 1:
+            raise UsageError(f"{where}: staff needs exactly 1 MANAGER and at least 1 STAFF_FRONTDESK and 1 STAFF_OPS")
         occ = float(pd.get("occupancy_target", 0.65))
         if not 0 < occ <= 1:
             raise UsageError(f"{where}: occupancy_target must be in (0, 1]")
@@ -296,6 +334,8 @@ def _build(d: dict, source: str) -> Profile:
             raise UsageError(f"{where}: kind must be one of {', '.join(PROPERTY_KINDS)}")
     if not props:
         raise UsageError("a profile needs at least one property")
+    if len(props) > MAX_PROPERTIES:
+        raise UsageError(f"a profile may describe at most {MAX_PROPERTIES:,} properties, this one has {len(props):,}")
     if len({p.currency for p in props}) != 1:
         raise UsageError("all properties of a profile must share one currency")
     policies = tuple(PolicySpec(c["code"], c["name"], c.get("free_until_hours"), int(c["penalty_pct"]),
@@ -346,13 +386,15 @@ def _build(d: dict, source: str) -> Profile:
         _share(guests["countries"], "guests.countries")
     _share(d["comms"]["channels"], "comms.channels")
     members = d["members"]
+    _bounded(members.get("count", 120), 0, MAX_MEMBERS, "members.count")
+    admins = _bounded(d.get("staff", {}).get("admins", 1), 1, MAX_ADMINS, "staff.admins")
     for slab in d["tax_slabs"]:
         dt.date.fromisoformat(slab["effective_from"])
     return Profile(
         source=source, name=meta["name"], description=meta.get("description", ""),
         name_locale=meta.get("name_locale", "en_US"), phone_scheme=meta.get("phone_scheme", "IN_TRUNK_ZERO"),
         guest_email_domains=domains, staff_email_domain=meta["staff_email_domain"],
-        organization=d["organization"], brand=d["brand"], admins=int(d.get("staff", {}).get("admins", 1)),
+        organization=d["organization"], brand=d["brand"], admins=admins,
         properties=tuple(props), policies=policies, rate_plans=tuple(plans),
         tax_slabs=tuple(sorted(d["tax_slabs"], key=lambda s: s["effective_from"])), demand=demand,
         payments=d["payments"], members=members, tiers=tiers, segments_by_kind=segments_by_kind, guests=guests, points_rules=tuple(d.get("points_rules", [])),
@@ -410,13 +452,16 @@ def _segment(raw: dict, i: int, kind: str) -> SegmentSpec:
     for k, v in probs.items():
         if not 0 <= v <= 1:
             raise UsageError(f"{where}.{k} must be a probability in [0, 1]")
+    max_lead = int(sd.get("max_lead", 500))  # 0 where given for other kinds only ({ CITY = .. }): unused here
+    if not 0 <= max_lead <= MAX_LEAD_DAYS:
+        raise UsageError(f"{where}.max_lead must be from 1 to {MAX_LEAD_DAYS} days, got {max_lead}")
     weekday = sd.get("weekday")
     if weekday is not None and len(_pmf(weekday, f"{where}.weekday")) != 7:
         raise UsageError(f"{where}.weekday needs 7 values")
     return SegmentSpec(sd["name"], float(share), channels, (float(median), float(sigma)), probs["same_day"],
                        _pmf(sd["los"], f"{where}.los"), _pmf(sd.get("adults", [0.3, 0.7]), f"{where}.adults"),
                        probs["children"], rate_plans, probs["cancel"], probs["no_show"], probs["special_requests"],
-                       probs["changes"], tuple(weekday) if weekday else None, int(sd.get("max_lead", 500)))
+                       probs["changes"], tuple(weekday) if weekday else None, max_lead)
 
 
 def _copy_codes(taken: set[str], count: int) -> list[str]:
@@ -444,10 +489,10 @@ def scaled(profile: Profile, properties: int | None = None, rooms_per_property: 
 
     if properties is None and rooms_per_property is None:
         return profile
-    if properties is not None and not 1 <= properties <= 10_000:
-        raise UsageError("--properties must be between 1 and 10000")
-    if rooms_per_property is not None and not 1 <= rooms_per_property <= 5_000:
-        raise UsageError("--rooms-per-property must be between 1 and 5000")
+    if properties is not None and not 1 <= properties <= MAX_PROPERTIES:
+        raise UsageError(f"--properties must be between 1 and {MAX_PROPERTIES}")
+    if rooms_per_property is not None and not 1 <= rooms_per_property <= MAX_ROOMS_PER_PROPERTY:
+        raise UsageError(f"--rooms-per-property must be between 1 and {MAX_ROOMS_PER_PROPERTY}")
     base = list(profile.properties)
     specs = base[:properties] if properties is not None else base
     if properties is not None and properties > len(base):

@@ -33,15 +33,41 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
+def our_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def schema_state(conn: Connection) -> str:
-    """'empty', 'current', 'behind', or 'foreign' (tables we did not create)."""
+    """'empty', 'current', 'behind', 'foreign' (tables we did not create), or 'foreign-alembic' (another
+    application's Alembic history: a revision that is none of ours)."""
     tables = set(sa.inspect(conn).get_table_names())
     if not tables:
         return "empty"
     if "alembic_version" not in tables:
         return "foreign"
     rev = current_revision(conn)
+    if rev not in our_revisions():
+        return "foreign-alembic"
     return "current" if rev == head_revision() else "behind"
+
+
+def require_writable(conn: Connection) -> None:
+    """Fail before the first write, not in the middle of a run, when the database cannot be written: a SQLite file
+    opened read-only (?mode=ro, a read-only or immutable file) or a PostgreSQL session that is read-only (a
+    standby, default_transaction_read_only). SQLite says so only at the first write: this one, to the header's
+    user_version (rewritten as it is), in the caller's transaction."""
+    if conn.dialect.name == "postgresql":
+        if conn.exec_driver_sql("SELECT current_setting('transaction_read_only')").scalar() == "on":
+            raise DatabaseStateError("the database is read-only (a standby, or default_transaction_read_only is on)")
+        return
+    try:
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+    except sa.exc.OperationalError as exc:
+        if "readonly" not in str(exc.orig):
+            raise
+        raise DatabaseStateError(f"cannot write to the SQLite database {conn.engine.url.database}: {exc.orig} "
+                                 f"(a read-only file, directory or ?mode=ro)") from None
 
 
 def migrate(conn: Connection) -> str:
@@ -54,6 +80,10 @@ def migrate(conn: Connection) -> str:
     if state == "foreign":
         raise DatabaseStateError("the database has tables but no hotelseed schema version (alembic_version); "
                                  "point --database-url at an empty database or one created by hotelseed")
+    if state == "foreign-alembic":
+        raise DatabaseStateError(f"the database belongs to another application: its Alembic revision "
+                                 f"{current_revision(conn)!r} is not one of hotelseed's; nothing was changed: point "
+                                 f"--database-url at an empty database or one created by hotelseed")
     if state == "behind":
         before = current_revision(conn)
         command.upgrade(alembic_config(conn), "head")
@@ -70,6 +100,6 @@ def require_current(conn: Connection, auto_create: bool = True) -> str | None:
     if state == "behind":
         raise DatabaseStateError(f"the database schema is at revision {current_revision(conn)}, hotelseed needs "
                                  f"{head_revision()}: run `hotelseed migrate` first")
-    if state == "foreign":
+    if state in ("foreign", "foreign-alembic"):
         migrate(conn)  # raises with the explanation
     raise DatabaseStateError("the database has no hotelseed schema: run `hotelseed migrate` first")

@@ -238,7 +238,10 @@ def _first_tax(slab_tables: list[tuple[dt.date, list]], night: str | None, night
     if not slab_tables or night is None:
         return 0
     day = dt.date.fromisoformat(str(night)[:10])
-    slabs = [slabs for since, slabs in slab_tables if since <= day][-1]
+    in_force = [slabs for since, slabs in slab_tables if since <= day]
+    if not in_force:  # a night before the profile's first tax table: no tax, as the generator and _tax_pct_sql say
+        return 0
+    slabs = in_force[-1]
     pct = next(s["pct"] for s in slabs if s.get("up_to") is None or nightly <= s["up_to"] * 100)
     return int(round(nightly * pct / 100))
 
@@ -358,7 +361,7 @@ CHECKS = [
           f"OR (checked_in_at IS NOT NULL AND (confirmed_at IS NULL OR checked_in_at <= confirmed_at)) "
           f"OR (checked_out_at IS NOT NULL AND (checked_out_at <= checked_in_at OR {epoch(d, 'checked_out_at')} > :as_of)) "
           f"OR (cancelled_at IS NOT NULL AND ({epoch(d, 'cancelled_at')} > :as_of OR cancelled_at < created_at "
-          f"OR {epoch_day(d, 'check_in')} * 86400 + 86400 < {epoch(d, 'cancelled_at')}))"),
+          f"OR CAST({epoch_day(d, 'check_in')} AS BIGINT) * 86400 + 86400 < {epoch(d, 'cancelled_at')}))"),
     Check("assignments.by_desk_of_property", "§4.2 inv. 8", M,
           "every checked-in/out stay has an assignment to its room, made by a front-desk user or manager of the property",
           "SELECT count(*) FROM stays WHERE status IN ('CHECKED_IN','CHECKED_OUT')",

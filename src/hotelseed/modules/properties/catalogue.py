@@ -101,6 +101,25 @@ def check_owner(conn: Connection, profile: Profile) -> None:
             f"{profile.name} describes {profile.organization['slug']!r}: seed it into a fresh database")
 
 
+def check_room_counts(conn: Connection, profile: Profile, rooms_per_property: int | None = None) -> None:
+    """Rooms are made only with their room type, and the catalogue is never wiped: a room type that exists keeps
+    its rooms whatever this run asks. A run asking for other counts (--rooms-per-property, or a profile edited
+    since) would silently get the database's: refuse, saying which wins."""
+    have = {(slug, code): n for slug, code, n in conn.execute(sa.text(
+        "SELECT p.slug, t.code, t.base_rooms FROM room_types t JOIN properties p ON p.id = t.property_id")).all()}
+    for ps in profile.properties:
+        for rt in ps.room_types:
+            n = have.get((ps.slug, rt.code))
+            if n is None or n == rt.count:
+                continue
+            total = sum(count for (slug, _), count in have.items() if slug == ps.slug)
+            asked = f"--rooms-per-property {rooms_per_property}" if rooms_per_property else f"profile {profile.name}"
+            raise DatabaseStateError(
+                f"property {ps.slug} already has {total:,} rooms in the database's catalogue ({rt.code}: {n}), and "
+                f"{asked} asks for {ps.rooms:,} ({rt.code}: {rt.count}); room counts apply only when the catalogue "
+                f"is created, and it is never wiped, so the database's win: use a fresh database for other counts")
+
+
 def ensure_catalogue(conn: Connection, profile: Profile) -> dict[str, int]:
     """Insert what the profile describes and the database lacks (by business key). Returns rows added."""
     added: dict[str, int] = {}
