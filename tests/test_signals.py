@@ -1,6 +1,6 @@
 """Signals (issue 19): SIGINT exits 130 and SIGTERM 143 with one line, the database as it was (or, after COMMIT, a line
-that says so), no spool directory left; workers ignore Ctrl-C. Real processes, stopped at a known point by a
-failpoint in stop mode (core/failpoints.py)."""
+that says so), no spool directory left; workers ignore Ctrl-C and die with the main process, holding none of its
+database connection. Real processes, stopped at a known point by a failpoint in stop mode (core/failpoints.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from test_cli import SMALL_ARGS, hs
 NOTHING_CHANGED = "nothing was changed"
 COMMITTED = "COMMIT had already completed: the changes are in the database"
 WORD = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+RUN_LOCK = "SELECT pg_try_advisory_lock(hashtext('hotelseed:master-seed'))"  # master.run_lock's key
 
 _bases: dict[str, tuple[str, str]] = {}
 
@@ -237,3 +238,28 @@ def test_ctrl_c_at_the_confirmation_prompt(databases, tmp_path):
     assert "Traceback" not in out and [line for line in lines if "hotelseed:" in line] == [
         f"hotelseed: interrupted; {NOTHING_CHANGED}"], out
     assert _digest(url) == digest
+
+
+def test_killing_the_main_process_ends_its_worker_and_frees_the_lock_at_once(databases, tmp_path, start):
+    """SIGKILL of the main process alone, its worker in the middle of a job: the worker holds none of the main
+    process's sockets, and dies with it. (It went on with its job, holding the inherited database socket, and with it
+    the session and the run's advisory lock, then printed a BrokenPipe traceback.)"""
+    url, digest = _seeded(databases, "postgresql")
+    run = start(url, "in-worker", "--workers", "1")
+    worker = _stopped_worker(run)
+    assert _sockets(run.pid) and not _sockets(worker)
+    run.kill()
+    run.wait()
+    t0 = time.monotonic()
+    with make_engine(url).connect() as lock:
+        _wait_for(lambda: _state(worker) in (None, "Z"), 1, "the worker gone")
+        _wait_for(lambda: lock.exec_driver_sql(RUN_LOCK).scalar(), 1, "the run's advisory lock free")
+    assert time.monotonic() - t0 < 1
+    assert run.stderr.read() == ""  # the worker is gone: nothing holds the pipe
+    assert _digest(url) == digest
+
+
+def _sockets(pid: int) -> list[str]:
+    """The sockets a process holds, beyond standard input and output."""
+    fds = [fd for fd in os.listdir(f"/proc/{pid}/fd") if int(fd) > 2]
+    return [link for link in (os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds) if link.startswith("socket:")]

@@ -93,8 +93,8 @@ def _running(pid: int) -> bool:
 
 
 def _pool(processes: int):
-    """Forked workers that leave SIGINT and SIGTERM to this process (signals.become_worker)."""
-    return mp.get_context("fork").Pool(processes, initializer=signals.become_worker)
+    """Forked workers that end with this process, silently, and hold none of its sockets (signals.become_worker)."""
+    return mp.get_context("fork").Pool(processes, initializer=signals.become_worker, initargs=(os.getpid(),))
 
 
 def run_apart(job: Callable[[], Any]) -> Any:

@@ -1,4 +1,4 @@
-"""Signals: SIGINT and SIGTERM end a run by unwinding it.
+"""Signals: SIGINT and SIGTERM end a run by unwinding it, and worker processes end with the process that forked them.
 
 In the main process `install()` makes SIGTERM raise `Terminated`, a KeyboardInterrupt as SIGINT raises, so both
 take the same way out: the transaction rolls back (psycopg cancels a statement that is running on the server rather
@@ -6,12 +6,19 @@ than wait for its end), the worker pool is torn down, the spool directory remove
 that the command line can exit 128 + its number with one line saying what the interruption left: `commit(conn)`
 holds a signal back while COMMIT is in flight, so that line knows whether it happened.
 
-In a forked worker `become_worker()` (the pool's initializer) leaves Ctrl-C to the parent.
+In a forked worker `become_worker(parent)` (the pool's initializer) leaves Ctrl-C to the parent, dies with the
+parent, silently, and lets go of the parent's database socket.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import signal
+import stat
+import threading
+import time
 
 NOTHING_CHANGED = "nothing was changed"
 COMMITTED = "COMMIT had already completed: the changes are in the database"
@@ -103,10 +110,62 @@ def commit(conn) -> None:
 
 # Worker processes ----------------------------------------------------------------------------------------------
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_S = 0.5
 
-def become_worker() -> None:
-    """Set up a forked worker (a multiprocessing Pool initializer). Ctrl-C in a terminal reaches every process of the
-    foreground group: the worker ignores it, the parent handles it and tears the pool down. SIGTERM (Pool.terminate)
-    ends it at once, not through the parent's handler, which a fork inherits."""
+
+def become_worker(parent: int) -> None:
+    """Set up a worker forked from `parent` (a multiprocessing Pool initializer).
+
+    Ctrl-C in a terminal reaches every process of the foreground group: the worker ignores it, the parent handles it
+    and tears the pool down. SIGTERM (Pool.terminate) ends it at once, not through the parent's handler, which a
+    fork inherits. It dies with the parent, without a traceback: SIGKILL from the kernel when the parent dies (Linux
+    PR_SET_PDEATHSIG), and, wherever that is not available or was set too late, its own check every PARENT_POLL_S.
+    It holds none of the parent's sockets (drop_inherited_sockets)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    drop_inherited_sockets()
+
+
+def _die_with_parent(parent: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the polling thread alone
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)  # no finalizers, no output: the parent is gone and nobody reads our result
+
+
+def drop_inherited_sockets() -> None:
+    """Replace every socket this process inherited with /dev/null. A worker needs none, and the parent's database
+    connection was open at the fork: while any process holds its socket the server keeps the session, and so its
+    locks, after the parent has died. dup2 keeps the descriptor number taken (nothing else can be opened on it), and
+    a finalizer that would write to it (libpq's PQfinish sends Terminate, which would end the parent's session)
+    writes nowhere. Standard input, output and error are left alone."""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in _open_descriptors():
+            if fd > 2 and fd != null and _is_socket(fd):
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def _open_descriptors() -> list[int]:
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return [int(name) for name in os.listdir(listing)]
+    return []
+
+
+def _is_socket(fd: int) -> bool:
+    try:
+        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except OSError:  # the listing's own descriptor, closed since
+        return False
