@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotelseed import __version__
+from hotelseed.core import signals
 from hotelseed.core.db import check_reachable, make_engine, redact, resolve_url
 from hotelseed.core.errors import DatabaseStateError, HotelseedError, VerificationFailed
 from hotelseed.core.errors import UsageError
@@ -74,7 +75,11 @@ def _confirm_prompt(target: str, deleting: dict[str, int]) -> bool:
         if n:
             table.add_row(name, f"{n:,}")
     err.print(table)
-    return typer.confirm(f"Delete these {sum(deleting.values()):,} rows and reseed?", default=False, err=True)
+    try:
+        return typer.confirm(f"Delete these {sum(deleting.values()):,} rows and reseed?", default=False, err=True)
+    except typer.Abort:  # Ctrl-C or end of input at the prompt: what follows goes on a line of its own
+        err.print()
+        raise
 
 
 def _consent(yes: bool, allow_remote: bool, override_environment_check: bool):
@@ -360,7 +365,7 @@ def cleanup(
             confirm_deletion(url, deleting, consent)
             deleted = do_cleanup(conn, keep_staff=keep_staff, foreign=foreign_references.value).deleted
             prove_foreign_keys(conn)
-            conn.commit()
+            signals.commit(conn)
     if as_json:
         print(json.dumps(deleted, indent=2))
     else:
@@ -509,6 +514,7 @@ def export(
     if clash:
         raise UsageError(f"--out {out_dir} already holds this part ({clash[0]}); remove it or choose another directory")
 
+    signals.leaves(f"the files written so far in {out_dir} are incomplete")
     with StepDisplay(quiet or as_json) as progress:
         rows = do_export(opts, out_dir, fmt, part, default_workers() if workers is None else workers, progress)
     if as_json:
@@ -697,15 +703,23 @@ def _usage_errors() -> tuple[type, ...]:
 
 
 def _fail(message: str, code: int) -> None:
-    """One line on stderr, never wrapped or styled, credentials redacted; then exit with `code`."""
+    """One line on stderr, never wrapped or styled, credentials redacted; then exit with `code`. A run that SIGINT or
+    SIGTERM ended says so instead, and exits 128 + the signal's number, whatever error its unwinding met."""
+    if signals.received() is not None:
+        message, code = signals.exit_line(), 128 + signals.received()
     line = " ".join(redact(message).split())
     sys.stderr.write(f"hotelseed: {line}\n")
     sys.exit(code)
 
 
 def main() -> None:
+    signals.install()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # Typer returns 130 for a KeyboardInterrupt (SIGINT, SIGTERM: signals.py)
+        if signals.received() is not None:
+            _fail("interrupted", 130)
+        if code:
+            sys.exit(code)
     except HotelseedError as exc:
         _fail(str(exc), exc.exit_code)
     except typer.Exit as exc:
@@ -721,6 +735,8 @@ def main() -> None:
             raise
         text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         _fail(f"unexpected error: {type(exc).__name__}: {text[0] if text else ''}", 1)
+    finally:
+        signals.uninstall()  # for a caller in the same process (the tests)
 
 
 if __name__ == "__main__":

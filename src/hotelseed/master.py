@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hotelseed import __version__
 from hotelseed.cleanup import REFUSE, cleanup, count_plan
-from hotelseed.core import loader
+from hotelseed.core import loader, signals
 from hotelseed.core.bulk import analyze, deferred_constraints
 from hotelseed.core.columns import Columns
 from hotelseed.core.db import Busy, guarded_transaction, lock_timeout_s
@@ -323,14 +323,17 @@ def load_partitions(conn: Connection | None, sink: TableSink, ctx, group: tuple[
     def spool(i: int) -> str | None:
         return os.path.join(spool_dir, f"partition-{i}.spool") if spool_dir else None
 
-    # Two ahead only when results are spooled (offsets); unspooled results would wait here whole.
-    for pi, payload in ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
-                                       properties, workers, ahead=2 * workers if spool_dir else workers):
-        sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
-        del payload  # let go before the next partition arrives
-        if spool_dir:
-            os.unlink(spool(pi))
-        give_back_memory()
+    # Two ahead only when results are spooled (offsets); unspooled results would wait here whole. Closed on the way
+    # out of an error or a signal, so the workers are gone before the spool directory is removed.
+    results = ordered_results(lambda i: sink.encode(dataset.property_partition(ctx, i), spool(i)),
+                              properties, workers, ahead=2 * workers if spool_dir else workers)
+    with contextlib.closing(results):
+        for pi, payload in results:
+            sink.write(payload, label=f"property {ctx.world.properties[pi].slug}")
+            del payload  # let go before the next partition arrives
+            if spool_dir:
+                os.unlink(spool(pi))
+            give_back_memory()
     if last is not None:
         sink.write(last, label="group: loyalty, mail")
 
@@ -403,7 +406,7 @@ def master_complete(engine: Engine, options: Options, progress: Progress | None 
         if before_commit is not None:
             result.outputs = before_commit(conn, result)
         failpoint("before-commit")
-        conn.commit()  # COMMIT, on its own, only after everything above succeeded
+        signals.commit(conn)  # COMMIT, on its own, only after everything above succeeded
     failpoint("after-commit")
     return result
 

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from hotelseed import dataset
 from hotelseed.cleanup import REFUSE, cleanup
+from hotelseed.core import signals
 from hotelseed.core.bulk import Deferred, analyze, rebuild, set_aside
 from hotelseed.core.columns import Columns
 from hotelseed.core.db import guarded_transaction
@@ -85,7 +86,7 @@ def prepare(engine: Engine, options: Options, shards: int, consent: Consent = Co
         conn.execute(sa.text(f"INSERT INTO {SHARDS} (run_id, shard_index, shard_count, deferred) VALUES "
                              "(:r, -1, :n, :d)").bindparams(sa.bindparam("d", type_=sa.JSON)),
                      {"r": run.run_id, "n": shards, "d": deferred.as_json()})
-        conn.commit()
+        signals.commit(conn)
     return run.run_id
 
 
@@ -123,7 +124,7 @@ def load(engine: Engine, shard: Shard, workers: int | None = None, consent: Cons
                              "(:r, :i, :n, :rows, :at)"), {"r": run_id, "i": shard.index, "n": shard.count,
                                                            "rows": sum(sink.written.values()),
                                                            "at": dt.datetime.now(dt.timezone.utc)})
-        conn.commit()
+        signals.commit(conn)
     return sink.written
 
 
@@ -151,7 +152,7 @@ def finish(engine: Engine, consent: Consent = Consent(), progress: Progress | No
         report = verify_run(conn, plan, say, timings)
         conn.execute(sa.text(f"UPDATE {SHARDS} SET finished_at = :at WHERE run_id = :r AND shard_index = -1"),
                      {"r": run_id, "at": dt.datetime.now(dt.timezone.utc)})
-        conn.commit()
+        signals.commit(conn)
     return report
 
 
@@ -167,4 +168,4 @@ def abandon(engine: Engine, consent: Consent = Consent(), foreign: str = REFUSE)
         rebuild(conn, deferred)
         conn.execute(sa.text(f"UPDATE {SHARDS} SET finished_at = :at WHERE run_id = :r AND shard_index = -1"),
                      {"r": run_id, "at": dt.datetime.now(dt.timezone.utc)})
-        conn.commit()
+        signals.commit(conn)

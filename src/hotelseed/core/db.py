@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 
 import contextlib
 
+from hotelseed.core import signals
 from hotelseed.core.errors import DatabaseStateError, HotelseedError, UsageError
 
 DEFAULT_SQLITE_FILE = "hotelseed.db"
@@ -96,6 +97,8 @@ def make_engine(url: str) -> Engine:
             cur.execute(f"PRAGMA busy_timeout = {lock_timeout_s() * 1000}")
             cur.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache: indexes are built after the data
             cur.close()
+            if signals.installed():  # the command line: see signals.let_handlers_run
+                dbapi_conn.set_progress_handler(signals.let_handlers_run, 100_000)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):

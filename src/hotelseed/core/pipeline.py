@@ -22,7 +22,8 @@ import tempfile
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
-from hotelseed.core import jit
+from hotelseed.core import jit, signals
+from hotelseed.core.failpoints import failpoint
 
 _JOB: Callable[[Any], Any] | None = None
 
@@ -47,6 +48,7 @@ def give_back_memory() -> None:
 
 def _run(key):
     assert _JOB is not None
+    failpoint("in-worker")  # a worker process is about to generate
     return _JOB(key)
 
 
@@ -90,6 +92,11 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _pool(processes: int):
+    """Forked workers that end with this process, silently, and hold none of its sockets (signals.become_worker)."""
+    return mp.get_context("fork").Pool(processes, initializer=signals.become_worker, initargs=(os.getpid(),))
+
+
 def run_apart(job: Callable[[], Any]) -> Any:
     """`job()` in a forked child process, its (pickled) result returned here: what the job allocates on the way,
     and the heap it fragments, end with the child, so processes forked from this one later do not start from it."""
@@ -97,7 +104,7 @@ def run_apart(job: Callable[[], Any]) -> Any:
     _JOB = lambda _key: job()  # noqa: E731 - inherited by the forked child
     jit.warm_up()  # compiled code the child will use, loaded once here and shared
     try:
-        with mp.get_context("fork").Pool(processes=1) as pool:
+        with _pool(1) as pool:
             return pool.apply(_run, (None,))
     finally:
         _JOB = None
@@ -116,7 +123,6 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0,
         return
     global _JOB
     _JOB = job  # inherited by the forked workers
-    ctx = mp.get_context("fork")
     # Objects made before the fork move to the permanent generation, so the children's collections never write
     # to the pages they share with this process (each write would copy a page: memory grew with the shared
     # context, i.e. with the number of members). https://docs.python.org/3/library/gc.html#gc.freeze
@@ -124,7 +130,7 @@ def ordered_results(job: Callable[[Any], Any], keys: Iterable, workers: int = 0,
     gc.collect()
     give_back_memory()
     gc.freeze()
-    pool = ctx.Pool(processes=min(workers, len(keys)))
+    pool = _pool(min(workers, len(keys)))
     try:
         pending: deque = deque()
         queue = iter(keys)
