@@ -67,6 +67,8 @@ BAD_PATHS = {  # option, the path under tmp_path (a file "afile" and a directory
     "an existing directory": ("--report", "adir", "is a directory"),
     "not a regular file": ("--scenarios", "/dev/null", "not a regular file"),
     "the same file twice": ("--report", "scenarios.json", "same file"),
+    # realpath resolves 'afile/missing/..' to 'afile' (it does not look), which the rename would then replace
+    "a path that ends in ..": ("--scenarios", "afile/missing/..", "names a directory"),
 }
 
 

@@ -41,6 +41,8 @@ def check_file_target(option: str, path: Path | str) -> Path:
     existing directory or special file (a device would be replaced by a regular file), a file we may not
     write, or a path whose nearest existing directory is not a directory or not writable. Returns the path
     the file will really go to (symbolic links followed: the file they point to is replaced)."""
+    if Path(path).name in ("", ".", ".."):  # realpath would resolve 'a/missing/..' to 'a', a file it then replaces
+        raise UsageError(f"{option} {path} names a directory; give a file path")
     real = Path(os.path.realpath(path))
     if real.is_dir():
         raise UsageError(f"{option} {path} is a directory; give a file path")
