@@ -171,6 +171,17 @@ def test_redact_hides_every_form(text):
     assert "***" in shown and "s3" not in shown and "cr" not in shown and "et" not in shown.replace("seed", ""), shown
 
 
+def test_a_library_result_does_not_print_its_credentials():
+    """`print(seed(...))` in a user's script: the Seeded it returns keeps the URL as given (to connect with), but
+    its repr shows no part of it."""
+    from hotelseed.api import Seeded
+    from hotelseed.core.checks import Report
+
+    seeded = Seeded("postgresql://u:userinfotok@127.0.0.1/db?password=querytok", {"rows": 1}, Report())
+    assert "userinfotok" not in repr(seeded) and "querytok" not in repr(seeded), repr(seeded)
+    assert "querytok" in seeded.database_url
+
+
 def test_no_output_shows_a_credential(databases, tmp_path):
     """A URL with ?password=TOKEN, and PGPASSWORD=OTHER in the environment: neither appears in stdout, stderr
     (header, progress, error lines), --json, --dry-run --json, scenarios.json or either HTML report."""

@@ -26,7 +26,7 @@ from hotelseed.plan import DEFAULT_SEED, Options, parse_as_of, scale_options
 class Seeded:
     """What a seed produced: where, the summary (as `--json` prints it), every check, and the scenarios."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # as given, credentials included: never in repr() (see redact)
     summary: dict
     report: Report
     scenarios: list[dict] = field(default_factory=list)
