@@ -248,7 +248,8 @@ def simulate_property(plan: Plan, world, pi: int, members: Requests | None) -> L
 
 
 def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -> Lifecycle:
-    """Decide each request's fate and timeline at this property. Returns arrays by booking."""
+    """Decide each request's fate and timeline at this property (a Lifecycle: arrays by request), in stages: rate
+    plans, intents, checkout times, statuses before rooms, rooms placed (allocate.py), statuses after."""
     prof = plan.profile
     d = prof.demand
     n = len(req)
@@ -257,7 +258,6 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
     names, of = channels
     is_web = np.array([c == "WEB_DIRECT" for c in names], dtype=bool)[of]
     is_ota = np.array([c in OTA_SOURCES for c in names], dtype=bool)[of]
-    is_member = req.member >= 0
     hold_s = int(d.get("hold_minutes", 15)) * 60
     created = req.created_at
     checkin_ts = clock.utc(req.arrival, req.checkin_sod)
@@ -266,20 +266,7 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
     checkin_moment = clock.utc(req.arrival, np.full(n, pw.check_in_minutes * 60))
     audit_ts = clock.utc(req.arrival + 1, np.full(n, 30 * 60))  # night audit, 00:30 the next morning
 
-    # Rate plan: the guest's choice (segment), where the room type offers it (a plan id, not 0); else BAR. Codes
-    # are numbered once (core.columns.labels), then integers compared: np.unique sorted the object array's
-    # strings and each code compared every row, twice, in each calibration pass (with channels numbered once
-    # for _p: simulating two large properties 0.78 → 0.53 s of CPU, the same bookings).
-    plan_code = req.plan_code.copy()
-    codes, code_of = labels(plan_code)
-    no_plan = np.zeros(len(pw.room_type_ids), dtype=np.int64)
-    plan_id = np.zeros(n, dtype=np.int64)
-    for j, code in enumerate(codes):
-        m = code_of == j
-        plan_id[m] = pw.plan_ids.get(code, no_plan)[req.room_type[m]]
-    missing = plan_id == 0
-    plan_code[missing] = "BAR"
-    plan_id[missing] = pw.plan_ids["BAR"][req.room_type[missing]]
+    plan_code, plan_id = _rate_plans(pw, req)
     lead_days = np.maximum(req.arrival - clock.local_day(created), 0)
 
     # Intents, each a behaviour of the guest or the channel (platform.md §6.3 by channel).
@@ -293,14 +280,7 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
     noshow_intent = u[:, U_NOSHOW] < p_noshow
     complete_intent = u[:, U_COMPLETE] < _p(outcomes, channels, "completed")
 
-    # Web checkout: payment 1-10 min after the hold is created, confirmation seconds after capture (§6.5).
-    pay_ts = created + (60 + u[:, U_PAY] * 540).astype(np.int64)
-    pay_ts[on_hold_cancel] = created[on_hold_cancel] + 60 + (u[on_hold_cancel, U_PAY] * 120).astype(np.int64)
-    capture_ts = pay_ts + 2 + (u[:, U_MISC] * 18).astype(np.int64)
-    # Channel and desk bookings are confirmed within a minute (the channel manager's or the desk's confirm).
-    confirmed_ts = np.where(is_web, capture_ts + 1 + (u[:, U_STAFF] * 9).astype(np.int64),
-                            np.minimum(created + 5 + (u[:, U_PAY] * 55).astype(np.int64), plan.as_of))
-    hold_release_ts = np.where(on_hold_cancel, created + 240 + (u[:, U_ON_HOLD] * 500).astype(np.int64), created + hold_s)
+    pay_ts, capture_ts, confirmed_ts, hold_release_ts = _checkout_times(plan, req, is_web, on_hold_cancel)
     cancel_ts = _cancel_times(prof, world, pw, plan_code, created, checkin_moment, u)
     cancel_ts = np.maximum(cancel_ts, confirmed_ts + 60)
 
@@ -316,25 +296,7 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
 
     needs_room = status == ""
     releases = needs_room & cancel_intent & (cancel_ts <= plan.as_of)
-    sellable = (pw.room_type_count * (100 + pw.buffer_pct)) // 100
-    n_days = plan.inventory_end_day - plan.history_start_day + 1
-    idx = np.flatnonzero(needs_room)
-    # Some guests are given another (better) room type than they booked: the desk's upgrades (profile share).
-    upgrade = u[:, U_UPGRADE] < property_demand(prof, pw).room_change_share
-    booked_at = np.where(is_member, created - MEMBER_FIRST, created)  # members first: see MEMBER_FIRST
-    accepted, placed, on_books = allocate(
-        n_days, plan.history_start_day, pw.room_type_of_room, pw.room_type_rank, sellable,
-        req.arrival[idx], req.nights[idx], req.room_type[idx], req.rooms[idx], booked_at[idx],
-        np.where(releases[idx], cancel_ts[idx], NEVER), u[idx, U_ROOM], MAX_ROOMS, upgrade[idx])
-    # How full the booked room type was on the stay's nights when the booking was made (prices follow it);
-    # members, placed first, pay at the property's usual occupancy.
-    occupancy_at_booking = np.full(n, 0.5)
-    occupancy_at_booking[idx] = on_books
-    occupancy_at_booking[is_member] = pw.occupancy_target
-    room_slots = np.full((n, MAX_ROOMS), -1, dtype=np.int64)
-    room_slots[idx] = placed
-    turned_away = np.zeros(n, dtype=bool)
-    turned_away[idx[~accepted]] = True
+    occupancy_at_booking, room_slots, turned_away = _place_rooms(plan, pw, req, needs_room, releases, cancel_ts)
     # An OTA whose availability was stale delivers a booking the hotel must reject; other channels simply
     # do not sell a full night, so the request never became a booking.
     status[turned_away & is_ota & (u[:, U_REJECT] < 0.35)] = "REJECTED"
@@ -363,6 +325,67 @@ def _lifecycle(plan, world, pi, pw, clock, as_of_day, req: Requests, outcomes) -
                      cancel_ts=np.where(on_hold_cancel, hold_release_ts, cancel_ts), hold_release_ts=hold_release_ts,
                      reject_ts=reject_ts, complete_ts=complete_ts, occupancy_at_booking=occupancy_at_booking,
                      room_slots=room_slots, on_hold_cancel=on_hold_cancel, fail=fail, departure=departure)
+
+
+def _rate_plans(pw, req: Requests) -> tuple[np.ndarray, np.ndarray]:
+    """Each request's rate plan (code and id): the guest's choice (segment), where the room type offers it (a plan
+    id, not 0); else BAR."""
+    # Codes are numbered once (core.columns.labels), then integers compared: np.unique sorted the object array's
+    # strings and each code compared every row, twice, in each calibration pass (with channels numbered once
+    # for _p: simulating two large properties 0.78 → 0.53 s of CPU, the same bookings).
+    plan_code = req.plan_code.copy()
+    codes, code_of = labels(plan_code)
+    no_plan = np.zeros(len(pw.room_type_ids), dtype=np.int64)
+    plan_id = np.zeros(len(req), dtype=np.int64)
+    for j, code in enumerate(codes):
+        m = code_of == j
+        plan_id[m] = pw.plan_ids.get(code, no_plan)[req.room_type[m]]
+    missing = plan_id == 0
+    plan_code[missing] = "BAR"
+    plan_id[missing] = pw.plan_ids["BAR"][req.room_type[missing]]
+    return plan_code, plan_id
+
+
+def _checkout_times(plan: Plan, req: Requests, is_web: np.ndarray, on_hold_cancel: np.ndarray):
+    """When each request is paid, its payment captured, it is confirmed, and its web hold released."""
+    u, created = req.u, req.created_at
+    hold_s = int(plan.profile.demand.get("hold_minutes", 15)) * 60
+    # Web checkout: payment 1-10 min after the hold is created, confirmation seconds after capture (§6.5).
+    pay_ts = created + (60 + u[:, U_PAY] * 540).astype(np.int64)
+    pay_ts[on_hold_cancel] = created[on_hold_cancel] + 60 + (u[on_hold_cancel, U_PAY] * 120).astype(np.int64)
+    capture_ts = pay_ts + 2 + (u[:, U_MISC] * 18).astype(np.int64)
+    # Channel and desk bookings are confirmed within a minute (the channel manager's or the desk's confirm).
+    confirmed_ts = np.where(is_web, capture_ts + 1 + (u[:, U_STAFF] * 9).astype(np.int64),
+                            np.minimum(created + 5 + (u[:, U_PAY] * 55).astype(np.int64), plan.as_of))
+    hold_release_ts = np.where(on_hold_cancel, created + 240 + (u[:, U_ON_HOLD] * 500).astype(np.int64), created + hold_s)
+    return pay_ts, capture_ts, confirmed_ts, hold_release_ts
+
+
+def _place_rooms(plan: Plan, pw, req: Requests, needs_room: np.ndarray, releases: np.ndarray, cancel_ts: np.ndarray):
+    """Rooms for the requests that need one, in booking order (allocate.py; members first): how full the booked
+    type was when each was made, the rooms placed (n × MAX_ROOMS, -1 = none), and the requests turned away."""
+    n, u, created = len(req), req.u, req.created_at
+    is_member = req.member >= 0
+    sellable = (pw.room_type_count * (100 + pw.buffer_pct)) // 100
+    n_days = plan.inventory_end_day - plan.history_start_day + 1
+    idx = np.flatnonzero(needs_room)
+    # Some guests are given another (better) room type than they booked: the desk's upgrades (profile share).
+    upgrade = u[:, U_UPGRADE] < property_demand(plan.profile, pw).room_change_share
+    booked_at = np.where(is_member, created - MEMBER_FIRST, created)  # members first: see MEMBER_FIRST
+    accepted, placed, on_books = allocate(
+        n_days, plan.history_start_day, pw.room_type_of_room, pw.room_type_rank, sellable,
+        req.arrival[idx], req.nights[idx], req.room_type[idx], req.rooms[idx], booked_at[idx],
+        np.where(releases[idx], cancel_ts[idx], NEVER), u[idx, U_ROOM], MAX_ROOMS, upgrade[idx])
+    # How full the booked room type was on the stay's nights when the booking was made (prices follow it);
+    # members, placed first, pay at the property's usual occupancy.
+    occupancy_at_booking = np.full(n, 0.5)
+    occupancy_at_booking[idx] = on_books
+    occupancy_at_booking[is_member] = pw.occupancy_target
+    room_slots = np.full((n, MAX_ROOMS), -1, dtype=np.int64)
+    room_slots[idx] = placed
+    turned_away = np.zeros(n, dtype=bool)
+    turned_away[idx[~accepted]] = True
+    return occupancy_at_booking, room_slots, turned_away
 
 
 def _cancel_times(prof, world, pw, plan_code, created, checkin_moment, u) -> np.ndarray:
