@@ -3,7 +3,8 @@
 For each property: requests (demand.py) → lifecycle intents drawn per booking (cancel, no-show, payment
 failure, ...) → rooms placed in booking order (allocate.py) → the status each booking has at `as_of` →
 timestamps, money, payments and the audit trail that lead to that status. Every table is produced as
-columns; nothing here touches a database.
+columns; nothing here touches a database. The stages hand each other the typed records of records.py
+(Lifecycle, PropertyBookings, Bookers, Money, Timeline, ...); assemble_property lists them in order.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class BookingsOut:
 
     def add_payments(self, award_night: np.ndarray) -> None:
         """The payments table, once the loyalty replay has said which bookings had a night paid in points."""
+        assert self.payment_inputs is not None, "a facts-only assembly has no payments"
         self.tables["payments"] = _payments(self.payment_inputs, award_night)
 
 
@@ -444,7 +446,7 @@ def assemble_property(plan: Plan, world, life: Lifecycle, people, staff, run_id:
     out.tables["room_assignments"] = _room_assignments(bk, stays, times, desk)
     out.tables["booking_guests"] = _booking_guests(plan, bk, who, B)
     # Payments wait for the loyalty replay: a member may pay a night with points (an award night).
-    out.payment_inputs = PaymentInputs(bk, money, times, B["currency"], plan)
+    out.payment_inputs = PaymentInputs(plan, bk, money, times, B["currency"])
     out.tables["booking_audit_logs"] = _audit(plan, bk, times, desk, who.user_id)
     out.tables["hold_logs"], out.tables["inventory_locks"], out.tables["inventories"] = \
         _holds_and_inventory(plan, bk, times, B, S)
@@ -631,6 +633,7 @@ OTA_PREFIX = {"OTA_BOOKING_COM": "BDC", "OTA_MMT": "MMT", "OTA_EASEMYTRIP": "EMT
 
 def _bookings_table(plan: Plan, bk: PropertyBookings, who: Bookers, money: Money, times: Timeline,
                     run_id: int) -> Columns:
+    """The bookings table: one row per booking, with its money, status times and channel references."""
     pw, req, life, n = bk.pw, bk.req, bk.life, len(bk)
     bid, status, ch, rooms = bk.id, bk.status, bk.channel, req.rooms
     cancelled = status == "CANCELLED"
@@ -713,6 +716,7 @@ def _nightly_rates_json(money: Money, nights: np.ndarray) -> list[str]:
 
 
 def _stays_table(bk: PropertyBookings, stays: StayRows, money: Money, B: Columns) -> Columns:
+    """The stays table: one row per booked room, with its room (if placed), dates, guests and nightly rates."""
     req, stay_b = bk.req, stays.booking
     booking_json = _nightly_rates_json(money, req.nights)
     S = Columns("stays")
@@ -741,17 +745,18 @@ def _desk(staff, bk: PropertyBookings, stays: StayRows, times: Timeline) -> Desk
                          dtype=object)
     managers = staff.ids(bk.pw.id, "MANAGER")
     manager_user = np.array([managers[0] if len(managers) else None] * len(bk), dtype=object)
-    a_b = stays.booking[times.in_house[stays.booking] & (stays.room_index >= 0)]
+    assigned_stay = times.in_house[stays.booking] & (stays.room_index >= 0)
+    a_b = stays.booking[assigned_stay]
     assigned_at = np.maximum(times.checked_in_at[a_b] - (60 + u[a_b, U_ROOM] * 1800).astype(np.int64),
                              times.confirmed_at[a_b] + 1)
     assigned_at = np.minimum(assigned_at, times.checked_in_at[a_b])
-    return Desk(desk_user=desk_user, manager_user=manager_user, assigned_booking=a_b, assigned_at=assigned_at)
+    return Desk(desk_user=desk_user, manager_user=manager_user, assigned_stay=assigned_stay, assigned_booking=a_b,
+                assigned_at=assigned_at)
 
 
 def _room_assignments(bk: PropertyBookings, stays: StayRows, times: Timeline, desk: Desk) -> Columns:
     """Room assignments: by a front-desk user (or the manager) of the property, at check-in."""
-    asg = times.in_house[stays.booking] & (stays.room_index >= 0)
-    a_b = desk.assigned_booking
+    asg, a_b = desk.assigned_stay, desk.assigned_booking
     A = Columns("room_assignments")
     A["id"] = partition.ids(bk.pw.id, len(a_b))
     A["booking_id"] = bk.id[a_b]

@@ -150,6 +150,7 @@ class Desk:
 
     desk_user: np.ndarray  # by booking: the front-desk user (or manager) who serves it
     manager_user: np.ndarray  # by booking: the property's manager
+    assigned_stay: np.ndarray  # by stay: bool, a room was assigned (the guest checked in to a placed room)
     assigned_booking: np.ndarray  # by assignment: the booking's row
     assigned_at: np.ndarray  # by assignment: when the room was assigned
 
@@ -158,8 +159,8 @@ class Desk:
 class PaymentInputs:
     """What the payments need, kept until the loyalty replay says which bookings had an award night."""
 
+    plan: Any  # the run's plan (hotelseed.plan.Plan)
     bookings: PropertyBookings
     money: Money
     timeline: Timeline
     currency: np.ndarray  # by booking
-    plan: Any = None  # the run's plan (hotelseed.plan.Plan)
